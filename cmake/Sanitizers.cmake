@@ -1,0 +1,5 @@
+if(JPIP_SANITIZE)
+  string(REPLACE ";" "," _jpip_san "${JPIP_SANITIZE}")
+  add_compile_options(-fsanitize=${_jpip_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_jpip_san})
+endif()
