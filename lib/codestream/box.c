@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * JP2-family boxes (15444-1 Annex I.4, 15444-2 Annex M): the bounded box-tree parser, file-kind
+ * JP2-family boxes (15444-1 Annex I, 15444-2 Annex M): the bounded box-tree parser, file-kind
  * detection, and finding each codestream's bytes (jp2c contents or ftbl/flst fragments). It
  * reads only box headers, ftyp and flst; every other box's contents are left to its consumer.
  */
@@ -30,31 +30,37 @@ static struct fourcc_text fourcc(uint32_t type)
     return t;
 }
 
+/* The superboxes: boxes whose contents are a box sequence, after a fixed-size field for dtbl
+ * (NDR, 2 bytes) and cref (Tcref, 4 bytes). 15444-1 Annex I (jp2h, res , uinf) and 15444-2
+ * Annex M (the rest). */
+static const struct {
+    uint32_t type;
+    uint32_t prefix;
+} superboxes[] = {
+    {JPIP__4CC('j', 'p', '2', 'h'), 0}, /* JP2 header */
+    {JPIP__4CC('r', 'e', 's', ' '), 0}, /* resolution */
+    {JPIP__4CC('u', 'i', 'n', 'f'), 0}, /* UUID info */
+    {JPIP__4CC('a', 's', 'o', 'c'), 0}, /* association */
+    {JPIP__4CC('f', 't', 'b', 'l'), 0}, /* fragment table */
+    {JPIP__4CC('j', 'p', 'c', 'h'), 0}, /* codestream header */
+    {JPIP__4CC('j', 'p', 'l', 'h'), 0}, /* compositing layer header */
+    {JPIP__4CC('c', 'g', 'r', 'p'), 0}, /* colour group */
+    {JPIP__4CC('c', 'o', 'm', 'p'), 0}, /* composition */
+    {JPIP__4CC('g', 'r', 'p', '_'), 0}, /* group */
+    {JPIP__4CC('d', 't', 'b', 'l'), 2}, /* data reference: NDR, then url boxes */
+    {JPIP__4CC('c', 'r', 'e', 'f'), 4}, /* cross-reference: Tcref, then flst */
+};
+
 int jpip__box_is_superbox(uint32_t type, uint32_t *prefix)
 {
-    uint32_t skip = 0;
-    switch (type) {
-    case JPIP__4CC('j', 'p', '2', 'h'): /* JP2 header (15444-1 I.5.3) */
-    case JPIP__4CC('r', 'e', 's', ' '): /* resolution (I.5.3.7) */
-    case JPIP__4CC('u', 'i', 'n', 'f'): /* UUID info (I.7.3) */
-    case JPIP__4CC('a', 's', 'o', 'c'): /* association (15444-2 M.11.3) */
-    case JPIP__4CC('f', 't', 'b', 'l'): /* fragment table */
-    case JPIP__4CC('j', 'p', 'c', 'h'): /* codestream header */
-    case JPIP__4CC('j', 'p', 'l', 'h'): /* compositing layer header */
-    case JPIP__4CC('c', 'g', 'r', 'p'): /* colour group */
-    case JPIP__4CC('c', 'o', 'm', 'p'): /* composition */
-    case JPIP__4CC('g', 'r', 'p', '_'): /* group */ break;
-    case JPIP__4CC('d', 't', 'b', 'l'): /* data reference: NDR (2 bytes), then url boxes */
-        skip = 2;
-        break;
-    case JPIP__4CC('c', 'r', 'e', 'f'): /* cross-reference: Tcref (4 bytes), then flst */
-        skip = 4;
-        break;
-    default: return 0;
+    for (size_t i = 0; i < sizeof superboxes / sizeof superboxes[0]; i++) {
+        if (superboxes[i].type == type) {
+            if (prefix)
+                *prefix = superboxes[i].prefix;
+            return 1;
+        }
     }
-    if (prefix)
-        *prefix = skip;
-    return 1;
+    return 0;
 }
 
 /* ---- box tree ------------------------------------------------------------------------------ */
@@ -95,6 +101,8 @@ static int push_box(struct tree_parse *p, const struct jpip__box *b)
         uint32_t cap = t->cap ? t->cap * 2 : 16;
         if (cap > p->max_boxes || cap < t->cap)
             cap = p->max_boxes;
+        if ((uint64_t)cap * sizeof *t->v > SIZE_MAX) /* 32-bit hosts */
+            return jpip__errf(p->err, JPIP_ENOMEM, "out of memory for %u boxes", cap);
         struct jpip__box *v =
             jpip__realloc(p->a, t->v, (size_t)t->cap * sizeof *v, (size_t)cap * sizeof *v);
         if (!v)
@@ -106,9 +114,9 @@ static int push_box(struct tree_parse *p, const struct jpip__box *b)
     return JPIP_OK;
 }
 
-/* Parse the box sequence filling [start, end) of the file (15444-1 I.4: LBox, TBox, optional
- * XLBox), descending into superboxes. Every box is at least 8 bytes long, so the loop always
- * advances; recursion depth is bounded by JPIP__BOX_MAX_DEPTH. */
+/* Parse the box sequence filling [start, end) of the file (15444-1 Annex I box layout: LBox,
+ * TBox, XLBox when LBox = 1), descending into superboxes. Every box is at least 8 bytes long, so
+ * the loop always advances; recursion depth is bounded by JPIP__BOX_MAX_DEPTH. */
 static int parse_seq(struct tree_parse *p, uint64_t start, uint64_t end, int32_t parent,
                      uint16_t depth)
 {
@@ -212,7 +220,7 @@ void jpip__box_tree_free(struct jpip__box_tree *t, const struct jpip_allocator *
 
 int jpip__file_kind(const struct jpip_source *src, int *kind, struct jpip__err *err)
 {
-    /* 15444-1 I.5.1: the signature box is exactly these 12 bytes. */
+    /* 15444-1 Annex I: the signature box is exactly these 12 bytes. */
     static const uint8_t sig[12] = {0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50,
                                     0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A};
     static const uint8_t soc_siz[4] = {0xFF, 0x4F, 0xFF, 0x51};
@@ -230,7 +238,7 @@ int jpip__file_kind(const struct jpip_source *src, int *kind, struct jpip__err *
                           "not a JPEG 2000 file: offset 0 holds neither a codestream (SOC, SIZ) "
                           "nor the JP2 signature box");
 
-    /* 15444-1 I.5.2: the File Type box follows directly: BR, MinV, then CL entries. */
+    /* 15444-1 Annex I: the File Type box follows directly: BR, MinV, then CL entries. */
     const uint64_t at = 12, left = src->size - 12;
     if (left < 8)
         return jpip__errf(err, JPIP_EMALFORMED,
@@ -283,8 +291,8 @@ int jpip__file_kind(const struct jpip_source *src, int *kind, struct jpip__err *
 #define FLST_ENTRY 14
 #define FLST_CHUNK 64
 
-/* Fill loc from the first flst box directly inside the ftbl box at index ftbl
- * (15444-2 M.11.3 / M.11.4). cs is the codestream's index, for messages. */
+/* Fill loc from the first flst box directly inside the ftbl box at index ftbl (15444-2
+ * Annex M, fragment table and fragment list boxes). cs is the codestream's index, for messages. */
 static int read_flst(const struct jpip__box_tree *t, uint32_t ftbl, const struct jpip_source *src,
                      uint32_t cs, struct jpip__cs_location *loc, const struct jpip_allocator *a,
                      struct jpip__err *err)

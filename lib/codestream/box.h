@@ -97,7 +97,7 @@ struct jpip__cs_location {
 
 /* Every codestream of the file, in the order their jp2c / ftbl boxes appear in the file (any
  * depth). A jp2c box gives one fragment, its contents (none when the contents are empty). An
- * ftbl box gives the fragments its first flst sub-box lists (15444-2 M.11.3: NF u16, then NF
+ * ftbl box gives the fragments its first flst sub-box lists (15444-2 Annex M: NF u16, then NF
  * times OFF u64, LEN u32, DR u16); zero-length fragments are dropped. For kind J2K the tree
  * is ignored (may be NULL) and one location spans the whole file with box = -1.
  *
