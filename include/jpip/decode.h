@@ -19,24 +19,24 @@ struct jpip_image_comp {
     uint32_t x0, y0;        /* position of the first sample on the component's grid */
     uint32_t dx, dy;        /* subsampling */
     uint8_t depth, is_signed;
-    int32_t *data;          /* width * height samples, row-major */
+    int32_t *data; /* width * height samples, row-major */
 };
 
 struct jpip_image {
     uint32_t x0, y0, x1, y1; /* decoded area on the reference grid at the decoded resolution */
     uint16_t components;
     struct jpip_image_comp *comp;
-    int color_space;          /* OpenJPEG's OPJ_CLRSPC_* value, informational */
+    int color_space; /* OpenJPEG's OPJ_CLRSPC_* value, informational */
 };
 
 struct jpip_decode_options {
-    unsigned reduce;            /* discard this many resolution levels */
-    unsigned layers;            /* 0 = all */
-    uint32_t x0, y0, x1, y1;    /* region on the full-resolution grid; all 0 = whole image */
-    unsigned ncomps;            /* 0 = all components */
-    const unsigned *comps;      /* borrowed: ncomps indices */
-    unsigned threads;           /* 0 or 1 = single-threaded */
-    int jp2;                    /* input is a JP2 file rather than a raw codestream */
+    unsigned reduce;         /* discard this many resolution levels */
+    unsigned layers;         /* 0 = all */
+    uint32_t x0, y0, x1, y1; /* region on the full-resolution grid; all 0 = whole image */
+    unsigned ncomps;         /* 0 = all components */
+    const unsigned *comps;   /* borrowed: ncomps indices */
+    unsigned threads;        /* 0 or 1 = single-threaded */
+    int jp2;                 /* input is a JP2 file rather than a raw codestream */
 };
 
 /* Decode data[0..len). On success *out is a new image (free with jpip_image_destroy).

@@ -22,9 +22,9 @@ enum jpip_target_kind { JPIP_KIND_J2K = 0, JPIP_KIND_JP2 = 1, JPIP_KIND_JPX = 2 
 
 /* Limits applied while opening (0 = default). */
 struct jpip_target_limits {
-    uint32_t max_boxes;          /* default 65536 */
-    uint64_t max_header_bytes;   /* main header or one tile's headers; default 256 MiB */
-    uint64_t max_packets;        /* per tile; default 2^28 */
+    uint32_t max_boxes;        /* default 65536 */
+    uint64_t max_header_bytes; /* main header or one tile's headers; default 256 MiB */
+    uint64_t max_packets;      /* per tile; default 2^28 */
 };
 
 /* Open a target: parse the box tree (if any), every codestream's main header and the list of
@@ -42,11 +42,11 @@ JPIP_API const char *jpip_target_errmsg(const struct jpip_target *t);
 JPIP_API enum jpip_target_kind jpip_target_kind(const struct jpip_target *t);
 
 struct jpip_box_info {
-    char type[5];       /* four characters, NUL-terminated */
-    uint64_t offset;    /* of the box header in the file */
-    uint64_t length;    /* whole box, header included */
+    char type[5];           /* four characters, NUL-terminated */
+    uint64_t offset;        /* of the box header in the file */
+    uint64_t length;        /* whole box, header included */
     unsigned header_length; /* 8, or 16 with XLBox */
-    int parent;         /* index of the enclosing box, -1 at top level */
+    int parent;             /* index of the enclosing box, -1 at top level */
     unsigned depth;
 };
 JPIP_API size_t jpip_target_box_count(const struct jpip_target *t);
@@ -55,19 +55,19 @@ JPIP_API int jpip_target_box(const struct jpip_target *t, size_t i, struct jpip_
 JPIP_API unsigned jpip_target_codestream_count(const struct jpip_target *t);
 
 struct jpip_codestream_info {
-    uint64_t length;          /* codestream bytes */
+    uint64_t length; /* codestream bytes */
     uint16_t rsiz;
-    uint32_t width, height;   /* Xsiz - XOsiz, Ysiz - YOsiz */
-    uint32_t x0, y0;          /* XOsiz, YOsiz */
+    uint32_t width, height; /* Xsiz - XOsiz, Ysiz - YOsiz */
+    uint32_t x0, y0;        /* XOsiz, YOsiz */
     uint32_t tile_width, tile_height, tile_x0, tile_y0;
     uint32_t tiles_x, tiles_y;
     uint16_t components;
-    uint8_t progression;      /* 0 LRCP .. 4 CPRL (main COD) */
+    uint8_t progression; /* 0 LRCP .. 4 CPRL (main COD) */
     uint16_t layers;
-    uint8_t levels;           /* main COD decomposition levels */
-    uint8_t cblk_w, cblk_h;   /* code-block size in samples (log2) */
+    uint8_t levels;         /* main COD decomposition levels */
+    uint8_t cblk_w, cblk_h; /* code-block size in samples (log2) */
     uint8_t cblk_style;
-    uint8_t wavelet;          /* 0 = 9/7, 1 = 5/3 */
+    uint8_t wavelet; /* 0 = 9/7, 1 = 5/3 */
     uint8_t mct;
     uint8_t sop, eph, user_precincts;
     uint8_t qcd_style, guard_bits;
@@ -86,15 +86,15 @@ JPIP_API int jpip_target_component_info(const struct jpip_target *t, unsigned cs
                                         struct jpip_component_info *out);
 
 struct jpip_tile_info {
-    uint32_t x0, y0, x1, y1;  /* on the reference grid */
+    uint32_t x0, y0, x1, y1; /* on the reference grid */
     uint32_t tile_parts;
     uint16_t layers;
     uint8_t progression;
-    uint32_t precincts;       /* over all components and resolutions */
+    uint32_t precincts; /* over all components and resolutions */
     uint64_t packets;
-    uint64_t header_bytes;    /* tile-part headers, SOT to SOD included */
-    uint64_t packet_bytes;    /* all packets (headers and bodies) */
-    uint8_t from_plt;         /* packet lengths came from PLT */
+    uint64_t header_bytes; /* tile-part headers, SOT to SOD included */
+    uint64_t packet_bytes; /* all packets (headers and bodies) */
+    uint8_t from_plt;      /* packet lengths came from PLT */
 };
 /* Index tile (if not yet) and describe it. */
 JPIP_API int jpip_target_tile_info(struct jpip_target *t, unsigned cs, uint32_t tile,
@@ -103,13 +103,13 @@ JPIP_API int jpip_target_tile_info(struct jpip_target *t, unsigned cs, uint32_t 
 struct jpip_packet_info {
     uint16_t component;
     uint8_t resolution;
-    uint32_t precinct;        /* raster index within (tile, component, resolution) */
+    uint32_t precinct; /* raster index within (tile, component, resolution) */
     uint16_t layer;
-    uint64_t offset;          /* of the packet's first in-band byte, in the codestream */
-    uint32_t length;          /* in-band bytes: SOP, header (unless packed), EPH, body */
-    uint32_t header_length;   /* in-band header bytes (SOP, header, EPH) */
+    uint64_t offset;               /* of the packet's first in-band byte, in the codestream */
+    uint32_t length;               /* in-band bytes: SOP, header (unless packed), EPH, body */
+    uint32_t header_length;        /* in-band header bytes (SOP, header, EPH) */
     uint32_t packed_header_length; /* bytes in PPM/PPT, 0 if none */
-    uint64_t databin_id;      /* in-class identifier of its precinct data-bin (15444-9 A.3.2.1) */
+    uint64_t databin_id; /* in-class identifier of its precinct data-bin (15444-9 A.3.2.1) */
 };
 /* The i-th packet of a tile in codestream order (0 <= i < tile_info.packets). */
 JPIP_API int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile, uint64_t i,
@@ -123,8 +123,8 @@ JPIP_API int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t til
 typedef int (*jpip_packet_present_fn)(void *user, uint32_t tile, uint16_t component,
                                       uint8_t resolution, uint32_t precinct, uint16_t layer);
 struct jpip_rebuild_options {
-    int progression;                 /* 0..4, or -1 to keep each tile's own order and POC */
-    jpip_packet_present_fn present;  /* NULL = every packet present */
+    int progression;                /* 0..4, or -1 to keep each tile's own order and POC */
+    jpip_packet_present_fn present; /* NULL = every packet present */
     void *user;
 };
 /* The output goes to *out (allocated with the target's allocator, free with jpip_free). */

@@ -29,7 +29,8 @@ extern "C" {
 #define JPIP_VERSION_MAJOR 0
 #define JPIP_VERSION_MINOR 1
 #define JPIP_VERSION_PATCH 0
-#define JPIP_VERSION_NUMBER (JPIP_VERSION_MAJOR * 10000 + JPIP_VERSION_MINOR * 100 + JPIP_VERSION_PATCH)
+#define JPIP_VERSION_NUMBER                                                                        \
+    (JPIP_VERSION_MAJOR * 10000 + JPIP_VERSION_MINOR * 100 + JPIP_VERSION_PATCH)
 
 #if defined(_WIN32)
 #define JPIP_API
@@ -43,16 +44,16 @@ extern "C" {
  * Numbers are fixed forever; never reuse one. */
 enum jpip_status {
     JPIP_OK = 0,
-    JPIP_AGAIN = 1,           /* need more input (not an error) */
-    JPIP_EINVAL = -1,         /* API misuse */
-    JPIP_ENOMEM = -2,         /* allocation failed */
-    JPIP_ELIMIT = -3,         /* a configured bound was exceeded */
-    JPIP_EMALFORMED = -4,     /* the peer's or the file's bytes are invalid */
-    JPIP_EUNSUPPORTED = -5,   /* valid input using a feature we lack */
-    JPIP_ENOTFOUND = -6,      /* unknown target, session, channel or item */
-    JPIP_EPROTOCOL = -7,      /* the peer broke the protocol */
-    JPIP_EIO = -8,            /* I/O or OS error */
-    JPIP_ECODEC = -9          /* the decoder failed */
+    JPIP_AGAIN = 1,         /* need more input (not an error) */
+    JPIP_EINVAL = -1,       /* API misuse */
+    JPIP_ENOMEM = -2,       /* allocation failed */
+    JPIP_ELIMIT = -3,       /* a configured bound was exceeded */
+    JPIP_EMALFORMED = -4,   /* the peer's or the file's bytes are invalid */
+    JPIP_EUNSUPPORTED = -5, /* valid input using a feature we lack */
+    JPIP_ENOTFOUND = -6,    /* unknown target, session, channel or item */
+    JPIP_EPROTOCOL = -7,    /* the peer broke the protocol */
+    JPIP_EIO = -8,          /* I/O or OS error */
+    JPIP_ECODEC = -9        /* the decoder failed */
 };
 
 /* Returns a static, human-readable name for a status code. Never NULL. */

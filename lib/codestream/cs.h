@@ -14,12 +14,28 @@
 
 /* Marker codes (15444-1 Table A.2, 15444-15 for CAP/CPF). */
 enum {
-    JPIP_MK_SOC = 0xFF4F, JPIP_MK_CAP = 0xFF50, JPIP_MK_SIZ = 0xFF51, JPIP_MK_COD = 0xFF52,
-    JPIP_MK_COC = 0xFF53, JPIP_MK_TLM = 0xFF55, JPIP_MK_PLM = 0xFF57, JPIP_MK_PLT = 0xFF58,
-    JPIP_MK_CPF = 0xFF59, JPIP_MK_QCD = 0xFF5C, JPIP_MK_QCC = 0xFF5D, JPIP_MK_RGN = 0xFF5E,
-    JPIP_MK_POC = 0xFF5F, JPIP_MK_PPM = 0xFF60, JPIP_MK_PPT = 0xFF61, JPIP_MK_CRG = 0xFF63,
-    JPIP_MK_COM = 0xFF64, JPIP_MK_SOT = 0xFF90, JPIP_MK_SOP = 0xFF91, JPIP_MK_EPH = 0xFF92,
-    JPIP_MK_SOD = 0xFF93, JPIP_MK_EOC = 0xFFD9
+    JPIP_MK_SOC = 0xFF4F,
+    JPIP_MK_CAP = 0xFF50,
+    JPIP_MK_SIZ = 0xFF51,
+    JPIP_MK_COD = 0xFF52,
+    JPIP_MK_COC = 0xFF53,
+    JPIP_MK_TLM = 0xFF55,
+    JPIP_MK_PLM = 0xFF57,
+    JPIP_MK_PLT = 0xFF58,
+    JPIP_MK_CPF = 0xFF59,
+    JPIP_MK_QCD = 0xFF5C,
+    JPIP_MK_QCC = 0xFF5D,
+    JPIP_MK_RGN = 0xFF5E,
+    JPIP_MK_POC = 0xFF5F,
+    JPIP_MK_PPM = 0xFF60,
+    JPIP_MK_PPT = 0xFF61,
+    JPIP_MK_CRG = 0xFF63,
+    JPIP_MK_COM = 0xFF64,
+    JPIP_MK_SOT = 0xFF90,
+    JPIP_MK_SOP = 0xFF91,
+    JPIP_MK_EPH = 0xFF92,
+    JPIP_MK_SOD = 0xFF93,
+    JPIP_MK_EOC = 0xFFD9
 };
 
 /* Progression orders, as coded in COD/POC (15444-1 Table A.16). */
@@ -27,9 +43,14 @@ enum { JPIP_LRCP = 0, JPIP_RLCP = 1, JPIP_RPCL = 2, JPIP_PCRL = 3, JPIP_CPRL = 4
 
 /* Code-block style bits (15444-1 Table A.19; 15444-15 for HT). */
 enum {
-    JPIP_CBLK_BYPASS = 0x01, JPIP_CBLK_RESET = 0x02, JPIP_CBLK_TERMALL = 0x04,
-    JPIP_CBLK_VCAUSAL = 0x08, JPIP_CBLK_PTERM = 0x10, JPIP_CBLK_SEGSYM = 0x20,
-    JPIP_CBLK_HT = 0x40, JPIP_CBLK_HTMIXED = 0x80
+    JPIP_CBLK_BYPASS = 0x01,
+    JPIP_CBLK_RESET = 0x02,
+    JPIP_CBLK_TERMALL = 0x04,
+    JPIP_CBLK_VCAUSAL = 0x08,
+    JPIP_CBLK_PTERM = 0x10,
+    JPIP_CBLK_SEGSYM = 0x20,
+    JPIP_CBLK_HT = 0x40,
+    JPIP_CBLK_HTMIXED = 0x80
 };
 
 #define JPIP_MAX_COMPONENTS 16384
@@ -74,9 +95,9 @@ struct jpip__coding {
     uint16_t layers;
     uint8_t mct;
     uint16_t npoc;
-    struct jpip__poc *poc;    /* npoc entries, or NULL */
-    struct jpip__tccp *tccp;  /* csiz entries */
-    uint8_t *coc_set;         /* csiz flags: a COC at this level set this component */
+    struct jpip__poc *poc;   /* npoc entries, or NULL */
+    struct jpip__tccp *tccp; /* csiz entries */
+    uint8_t *coc_set;        /* csiz flags: a COC at this level set this component */
 };
 
 /* One marker segment inside a header buffer. off is relative to the buffer start and points
@@ -98,15 +119,15 @@ struct jpip__mainhdr {
     struct jpip__coding cod; /* main COD with main COC applied per component */
     struct jpip__marker_list markers;
     uint8_t has_cod, has_qcd, has_ppm, has_tlm, has_plm, has_cap;
-    uint16_t qcd_guard_bits;   /* informational: Sqcd >> 5 */
-    uint8_t qcd_style;         /* Sqcd & 0x1f */
+    uint16_t qcd_guard_bits; /* informational: Sqcd >> 5 */
+    uint8_t qcd_style;       /* Sqcd & 0x1f */
 };
 
 /* Parse a main header held in buf[0..len) (starting with SOC, ending before the first SOT,
  * or at the end of buf). base_off is the buffer's offset in the codestream, used only to
  * name byte offsets in error messages. Every segment is checked against its length rules. */
-int jpip__mainhdr_parse(struct jpip__mainhdr *mh, const uint8_t *buf, size_t len,
-                        uint64_t base_off, const struct jpip_allocator *a, struct jpip__err *err);
+int jpip__mainhdr_parse(struct jpip__mainhdr *mh, const uint8_t *buf, size_t len, uint64_t base_off,
+                        const struct jpip_allocator *a, struct jpip__err *err);
 void jpip__mainhdr_free(struct jpip__mainhdr *mh, const struct jpip_allocator *a);
 
 /* Copy coding parameters (deep). dst must be zeroed or freed before. */

@@ -20,7 +20,7 @@ void *jpip__calloc(const struct jpip_allocator *a, size_t n, size_t size)
         return NULL;
     void *p = jpip__alloc(a, n * size);
     if (p)
-        memset(p, 0, n * size ? n * size : 1);
+        memset(p, 0, n * size > 0 ? n * size : 1);
     return p;
 }
 

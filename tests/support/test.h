@@ -22,17 +22,17 @@ extern struct jpip_test_case jpip_test_cases[JPIP_TEST_MAX];
 extern int jpip_test_count;
 extern int jpip_test_failed;
 
-#define TEST(name)                                                                                 \
-    static void test_##name(void);                                                                 \
-    __attribute__((constructor)) static void register_##name(void)                                 \
+#define TEST(tname)                                                                                \
+    static void test_##tname(void);                                                                \
+    __attribute__((constructor)) static void register_##tname(void)                                \
     {                                                                                              \
         if (jpip_test_count < JPIP_TEST_MAX) {                                                     \
-            jpip_test_cases[jpip_test_count].name = #name;                                         \
-            jpip_test_cases[jpip_test_count].fn = test_##name;                                     \
+            jpip_test_cases[jpip_test_count].name = #tname;                                        \
+            jpip_test_cases[jpip_test_count].fn = test_##tname;                                    \
             jpip_test_count++;                                                                     \
         }                                                                                          \
     }                                                                                              \
-    static void test_##name(void)
+    static void test_##tname(void)
 
 #define TEST_FAIL_AT(...)                                                                          \
     do {                                                                                           \
