@@ -21,17 +21,45 @@ struct jpip__tilepart {
     uint32_t seq; /* position among all tile-parts in codestream order */
 };
 
-/* One packet, at index g * L + l of its tile (g: precinct index within the tile, l: layer).
- * off is a logical offset in the tile's data (the bodies of its tile-parts, concatenated in
- * TPsot order); UINT64_MAX when the codestream holds no such packet. len counts every in-band
- * byte (SOP, header unless packed, EPH unless packed, body); hlen the in-band bytes before the
- * body (0 with PLT, where they were not parsed). */
+/* One packet, at index g * L + l of its tile (g: precinct index within the tile, l: layer),
+ * in 12 bytes. Its offset is a logical offset in the tile's data (the bodies of its
+ * tile-parts, concatenated in TPsot order), 48 bits; all ones when the codestream holds no
+ * such packet. len counts every in-band byte (SOP, header unless packed, EPH unless packed,
+ * body); hlen the in-band bytes before the body, saturated at 65535 (0 with PLT, where headers
+ * were not parsed). Use the accessors below. */
 struct jpip__packet {
-    uint64_t off;
+    uint32_t off_lo;
+    uint16_t off_hi;
+    uint16_t hlen;
     uint32_t len;
-    uint32_t hlen;
 };
 #define JPIP_PACKET_ABSENT UINT64_MAX
+#define JPIP_PACKET_MAX_OFF ((UINT64_C(1) << 48) - 2)
+
+static inline uint64_t jpip__pk_off(const struct jpip__packet *p)
+{
+    if (p->off_hi == 0xFFFF && p->off_lo == 0xFFFFFFFFu)
+        return JPIP_PACKET_ABSENT;
+    return ((uint64_t)p->off_hi << 32) | p->off_lo;
+}
+static inline int jpip__pk_present(const struct jpip__packet *p)
+{
+    return !(p->off_hi == 0xFFFF && p->off_lo == 0xFFFFFFFFu);
+}
+static inline void jpip__pk_set(struct jpip__packet *p, uint64_t off, uint32_t len, uint64_t hlen)
+{
+    p->off_lo = (uint32_t)off;
+    p->off_hi = (uint16_t)(off >> 32);
+    p->len = len;
+    p->hlen = (uint16_t)(hlen > 0xFFFF ? 0xFFFF : hlen);
+}
+static inline void jpip__pk_clear(struct jpip__packet *p)
+{
+    p->off_lo = 0xFFFFFFFFu;
+    p->off_hi = 0xFFFF;
+    p->len = 0;
+    p->hlen = 0;
+}
 
 struct jpip__res_layout {
     struct jpip__rect rect;

@@ -70,7 +70,7 @@ static int on_packet(void *user, uint32_t g, uint16_t l)
     struct emit *e = user;
     struct jpip__tile_index *ti = e->ti;
     const struct jpip__packet *pk = &ti->pk[(uint64_t)g * ti->nlayers + l];
-    int have = pk->off != JPIP_PACKET_ABSENT;
+    int have = jpip__pk_present(pk);
     if (have && e->present) {
         uint16_t c;
         uint8_t r;
@@ -87,13 +87,13 @@ static int on_packet(void *user, uint32_t g, uint16_t l)
     uint8_t *dst = e->out->data + e->out->len;
     if (ti->packed) {
         /* In-band: [SOP] body; packed: header [EPH]. Re-join as [SOP] header [EPH] body. */
-        uint32_t sop = pk->hlen;
-        JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, pk->off, dst, sop));
+        uint32_t sop = pk->hlen; /* the SOP segment, 0 or 6 bytes */
+        JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk), dst, sop));
         memcpy(dst + sop, ti->packed + ti->ph_off[k], ph);
         JPIP_TRY(
-            jpip__cs_read_tile_data(e->cs, ti->tile, pk->off + sop, dst + sop + ph, pk->len - sop));
+            jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk) + sop, dst + sop + ph, pk->len - sop));
     } else {
-        JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, pk->off, dst, pk->len));
+        JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk), dst, pk->len));
     }
     e->out->len += (size_t)pk->len + ph;
     return 0;

@@ -236,7 +236,7 @@ int jpip_target_tile_info(struct jpip_target *t, unsigned cs, uint32_t tile_no,
     o->header_bytes = ti->tp_header_bytes;
     o->from_plt = ti->from_plt;
     for (uint64_t k = 0; k < ti->npk; k++)
-        if (ti->pk[k].off != JPIP_PACKET_ABSENT)
+        if (jpip__pk_present(&ti->pk[k]))
             o->packet_bytes += ti->pk[k].len + (ti->ph_len ? ti->ph_len[k] : 0);
     return JPIP_OK;
 }
@@ -244,7 +244,8 @@ int jpip_target_tile_info(struct jpip_target *t, unsigned cs, uint32_t tile_no,
 static const struct jpip__packet *sort_base;
 static int cmp_off(const void *a, const void *b)
 {
-    uint64_t x = sort_base[*(const uint64_t *)a].off, y = sort_base[*(const uint64_t *)b].off;
+    uint64_t x = jpip__pk_off(&sort_base[*(const uint64_t *)a]);
+    uint64_t y = jpip__pk_off(&sort_base[*(const uint64_t *)b]);
     return x < y ? -1 : x > y;
 }
 
@@ -268,7 +269,7 @@ int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile_no, uin
             return JPIP_ENOMEM;
         uint64_t n = 0;
         for (uint64_t k = 0; k < ti->npk; k++)
-            if (ti->pk[k].off != JPIP_PACKET_ABSENT)
+            if (jpip__pk_present(&ti->pk[k]))
                 ord[n++] = k;
         sort_base = ti->pk; /* single-threaded use documented in index.h */
         qsort(ord, (size_t)n, sizeof *ord, cmp_off);
@@ -286,7 +287,7 @@ int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile_no, uin
     o->precinct = p;
     o->layer = (uint16_t)(k % ti->nlayers);
     /* Logical tile-data offset to codestream offset. */
-    uint64_t off = pk->off;
+    uint64_t off = jpip__pk_off(pk);
     uint32_t first = c->cs.tile_tp[tile_no];
     o->offset = 0;
     for (uint32_t j = 0; j < c->cs.tile_ntp[tile_no]; j++) {

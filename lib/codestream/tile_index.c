@@ -16,7 +16,7 @@
 #include "common/bytes.h"
 #include "common/source.h"
 
-#define WINDOW_BYTES (256u << 10)
+#define WINDOW_BYTES (16u << 10) /* minimum read: most packet headers are far smaller */
 
 void jpip__tile_index_free(struct jpip__tile_index *ti, const struct jpip_allocator *a)
 {
@@ -245,7 +245,7 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
             w->ppos += 2;
         ti->ph_len[k] = (uint32_t)(w->ppos - ti->ph_off[k]);
     } else {
-        size_t want = WINDOW_BYTES / 4;
+        size_t want = WINDOW_BYTES;
         for (;;) {
             JPIP_TRY(win_ensure(w, w->pos, want));
             size_t off_in = (size_t)(w->pos - w->win_start);
@@ -274,14 +274,7 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
                                   "the end of the tile's data (truncated codestream?)",
                                   ti->tile, (unsigned long long)w->pos);
             /* Restore the state, fix up the internal pointers, retry with a larger window. */
-            memcpy(st, w->snap, w->st_size[g]);
-            uint16_t c;
-            uint8_t r;
-            uint32_t p;
-            jpip__prec_locate(ti, g, &c, &r, &p);
-            (void)c;
-            (void)r;
-            (void)p;
+            memcpy(st, w->snap, w->st_size[g]); /* its pointers point into st itself */
             want = avail * 2 + 64;
         }
         w->pos += hlen;
@@ -303,9 +296,10 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
     w->pos += blen;
     if (w->pos - start > UINT32_MAX)
         return jpip__errf(w->err, JPIP_EUNSUPPORTED, "tile %u: packet larger than 4 GiB", ti->tile);
-    ti->pk[k].off = start;
-    ti->pk[k].len = (uint32_t)(w->pos - start);
-    ti->pk[k].hlen = (uint32_t)hl;
+    if (start > JPIP_PACKET_MAX_OFF)
+        return jpip__errf(w->err, JPIP_EUNSUPPORTED, "tile %u: tile data beyond 2^48 bytes",
+                          ti->tile);
+    jpip__pk_set(&ti->pk[k], start, (uint32_t)(w->pos - start), hl);
     ti->packets_present++;
     return 0;
 }
@@ -320,9 +314,9 @@ static int on_packet_plt(void *user, uint32_t g, uint16_t l)
     uint32_t len = w->plt[w->iplt++];
     if (len > ti->data_len - w->pos)
         return JPIP_EMALFORMED;
-    ti->pk[k].off = w->pos;
-    ti->pk[k].len = len;
-    ti->pk[k].hlen = 0;
+    if (w->pos > JPIP_PACKET_MAX_OFF)
+        return JPIP_EUNSUPPORTED;
+    jpip__pk_set(&ti->pk[k], w->pos, len, 0);
     w->pos += len;
     ti->packets_present++;
     return 0;
@@ -467,8 +461,7 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
         goto fail;
     }
     for (uint64_t k = 0; k < ti->npk; k++) {
-        ti->pk[k].off = JPIP_PACKET_ABSENT;
-        ti->pk[k].len = ti->pk[k].hlen = 0;
+        jpip__pk_clear(&ti->pk[k]);
     }
     /* Packed headers. */
     if (mh->has_ppm) {
@@ -524,7 +517,7 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
         }
         /* Inconsistent PLT: fall back to the packet headers. */
         for (uint64_t k = 0; k < ti->npk; k++)
-            ti->pk[k].off = JPIP_PACKET_ABSENT;
+            jpip__pk_clear(&ti->pk[k]);
         ti->packets_present = 0;
         w.pos = 0;
         w.iplt = w.nplt = 0;
