@@ -245,7 +245,7 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
             w->ppos += 2;
         ti->ph_len[k] = (uint32_t)(w->ppos - ti->ph_off[k]);
     } else {
-        size_t want = WINDOW_BYTES;
+        size_t want = 64; /* refill only when fewer bytes remain; grown on JPIP_AGAIN */
         for (;;) {
             JPIP_TRY(win_ensure(w, w->pos, want));
             size_t off_in = (size_t)(w->pos - w->win_start);
