@@ -221,9 +221,8 @@ int jpip_decode(const uint8_t *data, size_t len, const struct jpip_decode_option
     /* Thread support is optional in OpenJPEG builds; decoding single-threaded is always fine. */
     (void)opj_codec_set_threads(codec, opt->threads > 1 ? (int)opt->threads : 1);
 
-    stream = opj_stream_create(len < OPJ_J2K_STREAM_CHUNK_SIZE ? (len ? len : 1)
-                                                                : OPJ_J2K_STREAM_CHUNK_SIZE,
-                               OPJ_TRUE);
+    stream = opj_stream_create(
+        len < OPJ_J2K_STREAM_CHUNK_SIZE ? (len ? len : 1) : OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
     if (!stream) {
         rc = JPIP_ENOMEM;
         goto fail;
@@ -300,8 +299,8 @@ int jpip_image_equal(const struct jpip_image *a, const struct jpip_image *b, cha
     }
     if (a->x0 != b->x0 || a->y0 != b->y0 || a->x1 != b->x1 || a->y1 != b->y1) {
         if (msg && msglen)
-            snprintf(msg, msglen, "area (%u,%u)-(%u,%u) != (%u,%u)-(%u,%u)", a->x0, a->y0,
-                     a->x1, a->y1, b->x0, b->y0, b->x1, b->y1);
+            snprintf(msg, msglen, "area (%u,%u)-(%u,%u) != (%u,%u)-(%u,%u)", a->x0, a->y0, a->x1,
+                     a->y1, b->x0, b->y0, b->x1, b->y1);
         return 0;
     }
     for (unsigned c = 0; c < a->components; c++) {
@@ -329,8 +328,8 @@ int jpip_image_equal(const struct jpip_image *a, const struct jpip_image *b, cha
                 snprintf(msg, msglen,
                          "component %u: %zu of %zu samples differ, first at (x=%zu,y=%zu): "
                          "%ld != %ld",
-                         c, ndiff, n, first % ca->width, first / ca->width,
-                         (long)ca->data[first], (long)cb->data[first]);
+                         c, ndiff, n, first % ca->width, first / ca->width, (long)ca->data[first],
+                         (long)cb->data[first]);
             return 0;
         }
     }
