@@ -61,8 +61,8 @@ static int cmp_tp(const void *a, const void *b)
     const struct jpip__tilepart *x = a, *y = b;
     if (x->tile != y->tile)
         return x->tile < y->tile ? -1 : 1;
-    if (x->tpsot != y->tpsot)
-        return x->tpsot < y->tpsot ? -1 : 1;
+    /* Tile-parts of a tile follow each other in codestream order; TPsot is only 8 bits, and
+     * some encoders let it wrap past 255, so the order of appearance is what counts. */
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -178,11 +178,11 @@ static int scan_tileparts(struct jpip__codestream *cs, uint64_t pos)
         const struct jpip__tilepart *tp = &cs->tp[i];
         if (cs->tile_ntp[tp->tile] == 0)
             cs->tile_tp[tp->tile] = i;
-        JPIP_FAIL_IF(tp->tpsot != cs->tile_ntp[tp->tile], &cs->err, JPIP_EMALFORMED,
+        JPIP_FAIL_IF(tp->tpsot != (cs->tile_ntp[tp->tile] & 0xFF), &cs->err, JPIP_EMALFORMED,
                      "tile %u: tile-part at offset %llu has index %u, expected %u", tp->tile,
-                     (unsigned long long)tp->sot_off, tp->tpsot, cs->tile_ntp[tp->tile]);
-        JPIP_FAIL_IF(cs->tile_ntp[tp->tile] == 255, &cs->err, JPIP_EMALFORMED,
-                     "tile %u has more than 255 tile-parts", tp->tile);
+                     (unsigned long long)tp->sot_off, tp->tpsot, cs->tile_ntp[tp->tile] & 0xFF);
+        JPIP_FAIL_IF(cs->tile_ntp[tp->tile] == UINT16_MAX, &cs->err, JPIP_ELIMIT,
+                     "tile %u has more than 65535 tile-parts", tp->tile);
         cs->tile_ntp[tp->tile]++;
     }
     return JPIP_OK;

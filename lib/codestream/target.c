@@ -11,6 +11,7 @@
 #include "codestream/box.h"
 #include "codestream/codestream.h"
 #include "codestream/rebuild.h"
+#include "codestream/target_internal.h"
 #include "common/alloc.h"
 
 struct target_cs {
@@ -329,4 +330,25 @@ int jpip_target_rebuild(struct jpip_target *t, unsigned cs, const struct jpip_re
 void jpip_target_free(const struct jpip_target *t, void *p)
 {
     jpip__free(t ? t->alloc : NULL, p);
+}
+
+struct jpip__codestream *jpip__target_codestream(struct jpip_target *t, unsigned i)
+{
+    return i < t->ncs ? &t->cs[i].cs : NULL;
+}
+
+const struct jpip__box_tree *jpip__target_boxes(const struct jpip_target *t)
+{
+    return &t->boxes;
+}
+
+const struct jpip__cs_location *jpip__target_locations(const struct jpip_target *t, uint32_t *n)
+{
+    *n = t->ncs;
+    return t->loc;
+}
+
+const struct jpip_source *jpip__target_source(const struct jpip_target *t)
+{
+    return t->src;
 }

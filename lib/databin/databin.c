@@ -20,7 +20,7 @@ static uint32_t packet_bin_len(const struct jpip__tile_index *ti, uint64_t k)
 
 uint64_t jpip__precinct_bin_length(const struct jpip__tile_index *ti, uint32_t g, uint16_t layers)
 {
-    uint16_t n = layers == 0 || layers > ti->nlayers ? ti->nlayers : layers;
+    uint16_t n = layers > ti->nlayers ? ti->nlayers : layers;
     uint64_t base = (uint64_t)g * ti->nlayers, len = 0;
     for (uint16_t l = 0; l < n; l++) {
         if (!jpip__pk_present(&ti->pk[base + l]))

@@ -41,8 +41,8 @@ static inline void jpip__precinct_bin_split(uint64_t id, uint32_t ntiles, uint16
 /* Main header data-bin contents, appended to out. */
 int jpip__main_header_bin(const struct jpip__codestream *cs, struct jpip__buf *out);
 
-/* Bin length up to the end of layer count `layers` of precinct g (all layers if 0 or more
- * than the tile has); stops before the first layer the codestream does not hold. */
+/* Bytes of the first `layers` packets of precinct g's bin (all when layers >= the tile's
+ * layer count); stops before the first layer the codestream does not hold. */
 uint64_t jpip__precinct_bin_length(const struct jpip__tile_index *ti, uint32_t g, uint16_t layers);
 /* Number of complete packets within the first bytes of precinct g's bin. */
 uint16_t jpip__precinct_bin_packets(const struct jpip__tile_index *ti, uint32_t g, uint64_t bytes);

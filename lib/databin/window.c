@@ -24,7 +24,7 @@ static unsigned choose_discard(const struct jpip__siz *siz, unsigned dmax,
 {
     uint32_t w, h;
     switch (q->round) {
-    case JPIP__ROUND_UP: {
+    case JPIP__WIN_ROUND_UP: {
         unsigned best = 0;
         for (unsigned d = 0; d <= dmax; d++) {
             jpip__frame_size(siz, d, &w, &h);
@@ -35,7 +35,7 @@ static unsigned choose_discard(const struct jpip__siz *siz, unsigned dmax,
         }
         return best;
     }
-    case JPIP__ROUND_CLOSEST: {
+    case JPIP__WIN_ROUND_CLOSEST: {
         uint64_t target = (uint64_t)q->fx * q->fy;
         unsigned best = 0;
         uint64_t best_diff = UINT64_MAX;

@@ -11,7 +11,7 @@
 
 #include "codestream/codestream.h"
 
-enum { JPIP__ROUND_DOWN = 0, JPIP__ROUND_UP = 1, JPIP__ROUND_CLOSEST = 2 };
+enum { JPIP__WIN_ROUND_DOWN = 0, JPIP__WIN_ROUND_UP = 1, JPIP__WIN_ROUND_CLOSEST = 2 };
 
 struct jpip__window_req {
     int has_fsiz;

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The JPIP server core, without I/O: a request (path, query or form body) goes in, a response
+ * comes out — status, JPIP-* headers, and a JPP-stream or JPT-stream body the caller pulls in
+ * pieces of any size. Targets are reached through a resolver the embedder supplies (it maps
+ * a name to a jpip_source and a version stamp); randomness for channel ids and the clock come
+ * from the embedder too. lib/httpd wraps this in an HTTP/1.1 server.
+ *
+ * Threading: a jpip_server and its responses are not thread-safe; an embedder that serves
+ * from several threads holds one lock around every call on the server and its responses.
+ */
+#ifndef JPIP_SERVER_H
+#define JPIP_SERVER_H
+
+#include <jpip/jpip.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct jpip_server;
+struct jpip_response;
+
+/* A resolved target. The resolver fills src (whose user pointer it owns) and version (any
+ * text that changes whenever the file's contents may have changed, e.g. device, inode, size
+ * and modification time); release is called when the server no longer needs src. */
+struct jpip_target_ref {
+    struct jpip_source src;
+    char version[96];
+    void *handle; /* the resolver's own */
+};
+
+struct jpip_server_hooks {
+    /* Map a target name (the URL path without its leading '/', or the target= field,
+     * percent-decoded) to a source. Return JPIP_OK, JPIP_ENOTFOUND (404), JPIP_EINVAL (the
+     * name is refused: escapes the root, ...; 403) or JPIP_EIO; msg (msglen bytes) may
+     * receive a one-line reason. */
+    int (*resolve)(void *user, const char *name, size_t name_len, struct jpip_target_ref *out,
+                   char *msg, size_t msglen);
+    void (*release)(void *user, struct jpip_target_ref *ref);
+    /* Fill buf with len unpredictable bytes (channel ids). */
+    int (*random)(void *user, uint8_t *buf, size_t len);
+    void *user;
+};
+
+struct jpip_server_config {
+    uint32_t max_sessions;             /* default 1024 */
+    uint32_t max_channels_per_session; /* default 8 */
+    uint32_t max_targets;              /* open targets kept; default 64 */
+    uint32_t max_model_entries;        /* per session cache model; default 1<<20 */
+    uint64_t max_query_bytes;          /* default 65536 */
+    uint64_t max_response_bytes;       /* cap on one response when len= is absent; 0 = none */
+    uint32_t metadata_threshold;       /* boxes larger than this get placeholders; default 4096 */
+    const char *channel_path;          /* path clients send channel requests to; default "jpip" */
+};
+
+/* Defaults for every field. */
+JPIP_API void jpip_server_config_default(struct jpip_server_config *cfg);
+
+/* hooks and cfg are copied (retained); a may be NULL. */
+JPIP_API int jpip_server_create(struct jpip_server **out, const struct jpip_server_hooks *hooks,
+                                const struct jpip_server_config *cfg,
+                                const struct jpip_allocator *a);
+JPIP_API void jpip_server_destroy(struct jpip_server *s);
+JPIP_API void jpip_server_set_log(struct jpip_server *s, jpip_log_fn fn, void *user);
+
+/* Handle one request. path is the URL path (borrowed, may be "/" or "/jpip"), query the
+ * fields (for GET the part after '?', for POST the form body). now_ms is a monotonic clock.
+ * Always yields a response (errors become 4xx/5xx responses with a one-line reason);
+ * returns JPIP_ENOMEM only when even that could not be allocated. */
+JPIP_API int jpip_server_handle(struct jpip_server *s, const char *path, size_t path_len,
+                                const char *query, size_t query_len, uint64_t now_ms,
+                                struct jpip_response **out);
+
+/* HTTP status and its reason phrase ("OK", "Bad Request: unknown field 'foo'"). */
+JPIP_API int jpip_response_status(const struct jpip_response *r);
+JPIP_API const char *jpip_response_reason(const struct jpip_response *r);
+/* Response header lines ("Name: value\r\n" each), Content-Type included; valid until
+ * destroy. */
+JPIP_API const char *jpip_response_headers(const struct jpip_response *r);
+/* Pull up to cap body bytes into buf (cap >= 64). *n receives the count; *done becomes 1 once
+ * the body (ending with its EOR message) is complete. */
+JPIP_API int jpip_response_read(struct jpip_response *r, uint8_t *buf, size_t cap, size_t *n,
+                                int *done);
+JPIP_API void jpip_response_destroy(struct jpip_response *r);
+
+/* Facts about a finished response, for access logs and metrics. */
+struct jpip_response_stats {
+    uint64_t body_bytes;    /* bytes produced so far */
+    uint64_t databin_bytes; /* data-bin bytes among them */
+    uint32_t messages;
+    uint8_t eor_reason;
+    char cid[40]; /* channel, "" if stateless */
+    char target[128];
+};
+JPIP_API void jpip_response_stats(const struct jpip_response *r, struct jpip_response_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

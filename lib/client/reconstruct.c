@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Codestream reconstruction from data-bins (see reconstruct.h). */
+#include "client/reconstruct.h"
+
+#include <string.h>
+
+#include "codestream/packet_header.h"
+#include "codestream/progression.h"
+#include "codestream/rebuild.h"
+#include "common/alloc.h"
+#include "common/bytes.h"
+
+struct rc_state {
+    const struct jpip__bin_source *src;
+    uint64_t cs;
+    const struct jpip__mainhdr *mh;
+    struct jpip__tile_index *ti;
+    const struct jpip__reconstruct_opts *o;
+    const struct jpip_allocator *a;
+    struct jpip__buf *out;
+    struct jpip__reconstruct_stats *st;
+    struct jpip__err *err;
+    /* current precinct */
+    uint32_t g;
+    int have_g;
+    const uint8_t *bin;
+    uint64_t bin_len, pos;
+    int usable; /* packets can still be taken from the bin */
+    struct jpip__prec_state *ps;
+    void *ps_mem;
+    size_t ps_cap;
+    uint16_t nsop;
+};
+
+static int prec_begin(struct rc_state *s, uint32_t g)
+{
+    const struct jpip__tile_index *ti = s->ti;
+    uint16_t c;
+    uint8_t r;
+    uint32_t p;
+    jpip__prec_locate(ti, g, &c, &r, &p);
+    s->g = g;
+    s->have_g = 1;
+    s->pos = 0;
+    s->bin = NULL;
+    s->bin_len = 0;
+    s->usable = 0;
+    uint64_t sseq = ti->comp[c].res[r].s_base + p;
+    uint64_t id = ti->tile + (c + sseq * s->mh->siz.csiz) * (uint64_t)s->mh->siz.ntiles;
+    int complete;
+    if (s->src->get(s->src->user, 0, s->cs, id, &s->bin, &s->bin_len, &complete) < 0 || !s->bin)
+        return JPIP_OK;
+    /* Parser state for this precinct's code-blocks. */
+    const struct jpip__tccp *tc = &ti->coding.tccp[c];
+    const struct jpip__res_layout *rl = &ti->comp[c].res[r];
+    uint32_t cw[3] = {0}, ch[3] = {0};
+    unsigned nb = r == 0 ? 1 : 3;
+    for (unsigned b = 0; b < nb; b++) {
+        struct jpip__rect br;
+        struct jpip__cblk_span sp;
+        jpip__band_rect(&ti->comp[c].rect, tc->nl, r, r == 0 ? 0 : b + 1, &br);
+        if (br.x1 <= br.x0 || br.y1 <= br.y0)
+            continue;
+        jpip__prec_cblks(&rl->rect, &br, r, tc->ppx[r], tc->ppy[r], tc->xcb, tc->ycb, p % rl->npw,
+                         p / rl->npw, &sp);
+        cw[b] = sp.cw;
+        ch[b] = sp.ch;
+    }
+    size_t need = jpip__prec_state_size(nb, cw, ch);
+    if (need > s->ps_cap) {
+        void *m = jpip__realloc(s->a, s->ps_mem, 0, need);
+        if (!m)
+            return JPIP_ENOMEM;
+        s->ps_mem = m;
+        s->ps_cap = need;
+    }
+    s->ps = jpip__prec_state_init(s->ps_mem, nb, cw, ch, tc->cblk_style);
+    s->usable = 1;
+    return JPIP_OK;
+}
+
+/* Length of the next whole packet in the bin, or 0 when the bin holds no more whole packet. */
+static uint64_t next_packet(struct rc_state *s, unsigned layer)
+{
+    if (!s->usable)
+        return 0;
+    uint8_t scod = s->ti->coding.scod;
+    uint64_t p = s->pos, n = s->bin_len;
+    if ((scod & 2) && n - p >= 2 && jpip__be16(s->bin + p) == JPIP_MK_SOP) {
+        if (n - p < 6)
+            goto stop;
+        p += 6;
+    }
+    size_t hl;
+    uint64_t bl;
+    struct jpip__err e;
+    if (jpip__packet_header_decode(s->ps, layer, s->bin + p, (size_t)(n - p), &hl, &bl, p, &e) !=
+        JPIP_OK)
+        goto stop;
+    p += hl;
+    if (scod & 4) {
+        if (n - p < 2)
+            goto stop;
+        if (jpip__be16(s->bin + p) == JPIP_MK_EPH)
+            p += 2;
+    }
+    if (bl > n - p)
+        goto stop;
+    p += bl;
+    return p - s->pos;
+stop:
+    s->usable = 0; /* the state may be partly advanced: no later packet can be trusted */
+    return 0;
+}
+
+static int on_packet(void *user, uint32_t g, uint16_t l)
+{
+    struct rc_state *s = user;
+    const struct jpip__tile_index *ti = s->ti;
+    uint16_t c;
+    uint8_t r;
+    uint32_t p;
+    jpip__prec_locate(ti, g, &c, &r, &p);
+    unsigned nl = ti->coding.tccp[c].nl;
+    if (nl >= s->o->discard && r > nl - s->o->discard)
+        /* Resolutions above the kept ones are written as empty packets: leaving them out
+         * (ending the RPCL tile early) makes OpenJPEG 2.5.0 fail on some tiled files. */
+        return jpip__rebuild_empty_packet(s->out, ti->coding.scod, s->nsop++);
+    if (!s->have_g || s->g != g)
+        JPIP_TRY(prec_begin(s, g));
+    uint16_t nsop = s->nsop++;
+    uint64_t len = 0;
+    if (s->o->layers == 0 || l < s->o->layers)
+        len = next_packet(s, l);
+    else
+        s->usable = 0;
+    if (len) {
+        JPIP_TRY(jpip__buf_append(s->out, s->bin + s->pos, (size_t)len));
+        s->pos += len;
+        s->st->packets_copied++;
+        s->st->bytes_copied += len;
+        return 0;
+    }
+    s->st->packets_empty++;
+    return jpip__rebuild_empty_packet(s->out, ti->coding.scod, nsop);
+}
+
+/* Tile header bins from other servers may carry the SOT segment body and a trailing SOD
+ * (OpenJPIP) or PLT segments: keep only well-formed marker segments other than those. */
+static size_t clean_tile_header(const uint8_t *in, uint64_t len, uint8_t *outb)
+{
+    uint64_t p = 0;
+    size_t n = 0;
+    /* OpenJPIP: the bin starts with Lsot (000A) and the SOT body. */
+    if (len >= 10 && jpip__be16(in) == 10 && (len < 2 || in[0] != 0xFF))
+        p = 10;
+    while (len - p >= 4) {
+        uint16_t code = jpip__be16(in + p);
+        if (code == JPIP_MK_SOD || code < 0xFF30)
+            break;
+        uint16_t l = jpip__be16(in + p + 2);
+        if (l < 2 || p + 2 + l > len)
+            break;
+        if (code != JPIP_MK_SOT) {
+            memcpy(outb + n, in + p, (size_t)l + 2);
+            n += (size_t)l + 2;
+        }
+        p += 2u + l;
+    }
+    return n;
+}
+
+int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
+                      const struct jpip__reconstruct_opts *o, const struct jpip_allocator *a,
+                      struct jpip__buf *out, struct jpip__reconstruct_stats *st,
+                      struct jpip__err *err)
+{
+    struct jpip__reconstruct_stats dummy;
+    if (!st)
+        st = &dummy;
+    memset(st, 0, sizeof *st);
+    const uint8_t *mhb;
+    uint64_t mhl;
+    int complete;
+    JPIP_TRY(src->get(src->user, 6, cs, 0, &mhb, &mhl, &complete));
+    if (!mhb || !complete)
+        return jpip__errf(err, JPIP_AGAIN, "main header of codestream %llu not yet complete",
+                          (unsigned long long)cs);
+    JPIP_FAIL_IF(mhl < 4 || mhl > UINT32_MAX, err, JPIP_EMALFORMED,
+                 "main header data-bin of %llu bytes", (unsigned long long)mhl);
+    struct jpip__mainhdr mh;
+    int rc = jpip__mainhdr_parse(&mh, mhb, (size_t)mhl, 0, a, err);
+    if (rc < 0) {
+        jpip__mainhdr_free(&mh, a);
+        return rc;
+    }
+    struct rc_state s;
+    memset(&s, 0, sizeof s);
+    s.src = src;
+    s.cs = cs;
+    s.mh = &mh;
+    s.o = o;
+    s.a = a;
+    s.out = out;
+    s.st = st;
+    s.err = err;
+    uint8_t *hdr = NULL;
+    if ((rc = jpip__buf_append_u16be(out, JPIP_MK_SOC)) < 0)
+        goto done;
+    if ((rc = jpip__rebuild_header_segments(out, mhb + 2, (size_t)mhl - 2, JPIP_RPCL, a, err)) < 0)
+        goto done;
+    for (uint32_t t = 0; t < mh.siz.ntiles && rc >= 0; t++) {
+        const uint8_t *th = NULL;
+        uint64_t thl = 0;
+        int thc = 0;
+        rc = src->get(src->user, 2, cs, t, &th, &thl, &thc);
+        if (rc < 0)
+            break;
+        size_t hl = 0;
+        if (th && thc) {
+            uint8_t *nh = jpip__realloc(a, hdr, 0, (size_t)thl + 1);
+            if (!nh) {
+                rc = JPIP_ENOMEM;
+                break;
+            }
+            hdr = nh;
+            hl = clean_tile_header(th, thl, hdr);
+            st->tiles_with_header++;
+        } else {
+            st->tiles_without_header++;
+        }
+        struct jpip__tile_index ti;
+        rc = jpip__tile_layout(&ti, &mh, t, hdr, (uint32_t)hl, a, err);
+        if (rc < 0) {
+            jpip__tile_index_free(&ti, a);
+            break;
+        }
+        size_t sot_at = out->len;
+        const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
+                                 0,    0,    0x00, 0x01};
+        rc = jpip__buf_append(out, sot, sizeof sot);
+        if (rc >= 0 && hl)
+            rc = jpip__rebuild_header_segments(out, hdr, hl, JPIP_RPCL, a, err);
+        if (rc >= 0)
+            rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
+        int outside = o->has_region && (ti.rect.x1 <= o->region.x0 || ti.rect.x0 >= o->region.x1 ||
+                                        ti.rect.y1 <= o->region.y0 || ti.rect.y0 >= o->region.y1);
+        if (rc >= 0 && !outside) {
+            s.ti = &ti;
+            s.have_g = 0;
+            s.nsop = 0;
+            rc = jpip__progression_walk(&ti, &mh.siz, JPIP_RPCL, on_packet, &s, a);
+        }
+        jpip__tile_index_free(&ti, a);
+        if (rc < 0)
+            break;
+        jpip__put_be32(out->data + sot_at + 6, (uint32_t)(out->len - sot_at));
+    }
+    if (rc >= 0)
+        rc = jpip__buf_append_u16be(out, JPIP_MK_EOC);
+done:
+    jpip__free(a, hdr);
+    jpip__free(a, s.ps_mem);
+    jpip__mainhdr_free(&mh, a);
+    if (rc < 0 && !err->msg[0])
+        jpip__errf(err, rc, "reconstruct: %s", jpip_strerror(rc));
+    return rc;
+}
