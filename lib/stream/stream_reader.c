@@ -42,6 +42,7 @@ void jpip__stream_reader_reset(struct jpip__stream_reader *r, int keep_prev)
     r->hdr_len = 0;
     memset(&r->cur, 0, sizeof r->cur);
     r->cur_is_eor = 0;
+    r->cur_reason = 0;
     r->eor_reason = 0;
     r->eor_seen = 0;
     r->status = JPIP_OK;
@@ -72,7 +73,7 @@ static int header(struct jpip__stream_reader *r, const uint8_t *p, size_t len)
                  (unsigned long long)m.len, r->max_body);
     r->cur = m;
     r->cur_is_eor = is_eor;
-    r->eor_reason = reason;
+    r->cur_reason = reason;
     r->hdr_len = hdr_len;
     r->need = hdr_len + (size_t)m.len;
     return JPIP_OK;
@@ -84,15 +85,18 @@ static int deliver(struct jpip__stream_reader *r, const uint8_t *msg)
     const uint8_t *body = msg + r->hdr_len;
     int rc = JPIP_OK;
     if (r->cur_is_eor) {
-        r->eor_seen = 1;
         if (r->on_eor)
-            rc = r->on_eor(r->user, r->eor_reason, body, (size_t)r->cur.len);
+            rc = r->on_eor(r->user, r->cur_reason, body, (size_t)r->cur.len);
     } else if (r->on_msg) {
         rc = r->on_msg(r->user, &r->cur, body);
     }
     JPIP_FAIL_IF(rc < 0, &r->err, rc, "the handler of the %s at offset %llu failed: %s",
                  r->cur_is_eor ? "EOR message" : "message", (unsigned long long)r->pos,
                  jpip_strerror(rc));
+    if (r->cur_is_eor) {
+        r->eor_seen = 1;
+        r->eor_reason = r->cur_reason;
+    }
     r->pos += r->need;
     r->need = 0;
     jpip__buf_reset(&r->pend);
@@ -146,7 +150,7 @@ int jpip__stream_reader_feed(struct jpip__stream_reader *r, const uint8_t *p, si
     while (len > 0) {
         if (r->eor_seen)
             return fail(r, jpip__errf(&r->err, JPIP_EPROTOCOL,
-                                      "%zu byte(s) follow the EOR message, at offset %llu", len,
+                                      "data follows the EOR message, at offset %llu",
                                       (unsigned long long)r->pos));
         int rc;
         if (r->pend.len == 0) {

@@ -34,6 +34,7 @@ struct jpip__stream_reader {
     size_t hdr_len; /* header length of the pending message (valid when need != 0) */
     struct jpip__msg cur; /* its header fields (for an EOR: cur.len = body length) */
     int cur_is_eor;
+    uint8_t cur_reason;   /* its EOR reason (when cur_is_eor) */
     uint8_t eor_reason;   /* valid once eor_seen */
     int eor_seen;         /* the EOR message has been delivered */
     int status;           /* JPIP_OK, or the (sticky) error that stopped the reader */

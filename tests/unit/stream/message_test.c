@@ -38,7 +38,8 @@ static int decode_all(struct jpip__msg_dec *st, const uint8_t *buf, size_t n, st
         const struct jpip__msg_dec before = *st;
         if (jpip__msg_header_decode(st, buf, k, 0, m, &hl, &eor, &reason, NULL) != JPIP_AGAIN)
             return 0;
-        if (memcmp(&before, st, sizeof before) != 0)
+        if (before.have_prev != st->have_prev || before.prev_cls != st->prev_cls ||
+            before.prev_cs != st->prev_cs)
             return 0;
     }
     if (jpip__msg_header_decode(st, buf, n, 0, m, &hl, &eor, &reason, NULL) != JPIP_OK)
