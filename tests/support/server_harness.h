@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Test helper (header-only) for in-process server tests: a directory of test files made with
+ * opj_compress, server hooks over it, a test-side bin store fed by the stream reader (it
+ * counts bytes received twice), and the exactness check of a rebuilt view against OpenJPEG's
+ * decode of the original. Include once per test executable.
+ */
+#ifndef JPIP_TEST_SERVER_HARNESS_H
+#define JPIP_TEST_SERVER_HARNESS_H
+
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jpip/decode.h>
+#include <jpip/index.h>
+#include <jpip/server.h>
+
+#include "client/reconstruct.h"
+#include "databin/window.h"
+#include "stream/stream_reader.h"
+
+char dir[64];
+
+/* ---- a test-side bin store: appends in order, counts bytes received twice ---- */
+struct tbin {
+    unsigned cls;
+    uint64_t cs, id;
+    uint8_t *data;
+    uint64_t len;
+    int complete;
+};
+struct tstore {
+    struct tbin *v;
+    size_t n;
+    uint64_t dup_bytes, bytes, msgs;
+    int bad;
+};
+
+static inline struct tbin *tfind(struct tstore *s, unsigned cls, uint64_t cs, uint64_t id, int make)
+{
+    cls &= ~1u;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].cls == cls && s->v[i].cs == cs && s->v[i].id == id)
+            return &s->v[i];
+    if (!make)
+        return NULL;
+    s->v = realloc(s->v, (s->n + 1) * sizeof *s->v);
+    memset(&s->v[s->n], 0, sizeof *s->v);
+    s->v[s->n].cls = cls;
+    s->v[s->n].cs = cs;
+    s->v[s->n].id = id;
+    return &s->v[s->n++];
+}
+
+static inline int on_msg(void *u, const struct jpip__msg *m, const uint8_t *body)
+{
+    struct tstore *s = u;
+    struct tbin *b = tfind(s, m->cls, m->cs, m->id, 1);
+    s->msgs++;
+    s->bytes += m->len;
+    if (m->off < b->len) {
+        uint64_t overlap = b->len - m->off < m->len ? b->len - m->off : m->len;
+        s->dup_bytes += overlap;
+    }
+    if (m->off > b->len) {
+        s->bad = 1; /* a hole: our server always continues where the client stopped */
+        return 0;
+    }
+    uint64_t end = m->off + m->len;
+    if (end > b->len) {
+        b->data = realloc(b->data, (size_t)end + 1);
+        memcpy(b->data + m->off, body, (size_t)m->len);
+        b->len = end;
+    }
+    if (m->last)
+        b->complete = 1;
+    return 0;
+}
+
+static inline int tget(void *u, unsigned cls, uint64_t cs, uint64_t id, const uint8_t **data,
+                       uint64_t *len, int *complete)
+{
+    struct tbin *b = tfind(u, cls, cs, id, 0);
+    *data = b ? b->data : NULL;
+    *len = b ? b->len : 0;
+    *complete = b ? b->complete : 0;
+    if (b && !b->data)
+        *data = (const uint8_t *)"";
+    return 0;
+}
+
+static inline void tfree(struct tstore *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].data);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- server hooks over files in dir ---- */
+static inline int resolve(void *user, const char *name, size_t len, struct jpip_target_ref *out,
+                          char *msg, size_t msglen)
+{
+    (void)user;
+    char path[512];
+    if (len > 200 || memchr(name, '/', len)) {
+        snprintf(msg, msglen, "bad name");
+        return JPIP_EINVAL;
+    }
+    snprintf(path, sizeof path, "%s/%.*s", dir, (int)len, name);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(msg, msglen, "no such file");
+        return JPIP_ENOTFOUND;
+    }
+    if (jpip_file_source_open(&out->src, path) != JPIP_OK)
+        return JPIP_EIO;
+    snprintf(out->version, sizeof out->version, "%lld:%lld", (long long)st.st_size,
+             (long long)st.st_mtime);
+    return JPIP_OK;
+}
+
+static inline void release(void *user, struct jpip_target_ref *ref)
+{
+    (void)user;
+    jpip_file_source_close(&ref->src);
+}
+
+static inline int rnd(void *user, uint8_t *buf, size_t len)
+{
+    static uint32_t x = 12345;
+    (void)user;
+    for (size_t i = 0; i < len; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    return 0;
+}
+
+static inline struct jpip_server *new_server(void)
+{
+    struct jpip_server_hooks h = {resolve, release, rnd, NULL};
+    struct jpip_server *s = NULL;
+    if (jpip_server_create(&s, &h, NULL, NULL) != JPIP_OK)
+        return NULL;
+    return s;
+}
+
+/* Issue a request and feed its body into the store; returns the status. */
+static inline int fetch(struct jpip_server *s, const char *path, const char *query,
+                        struct tstore *st, char *hdrs, size_t hcap, uint8_t *eor)
+{
+    struct jpip_response *r;
+    if (jpip_server_handle(s, path, strlen(path), query, strlen(query), 0, &r) != JPIP_OK)
+        return -1;
+    int status = jpip_response_status(r);
+    if (hdrs)
+        snprintf(hdrs, hcap, "%s", jpip_response_headers(r));
+    struct jpip__stream_reader rd;
+    jpip__stream_reader_init(&rd, NULL, 0, on_msg, NULL, st);
+    uint8_t buf[4096];
+    int done = 0;
+    size_t piece = 64;
+    while (!done && status == 200) {
+        size_t n;
+        if (jpip_response_read(r, buf, piece, &n, &done) != JPIP_OK) {
+            status = -2;
+            break;
+        }
+        if (jpip__stream_reader_feed(&rd, buf, n) != JPIP_OK) {
+            fprintf(stderr, "stream error: %s\n", rd.err.msg);
+            status = -3;
+            break;
+        }
+        piece = piece * 7 % 4000 + 64; /* odd sizes: messages straddle reads */
+    }
+    if (eor)
+        *eor = rd.eor_seen ? rd.eor_reason : 0;
+    jpip__stream_reader_free(&rd);
+    jpip_response_destroy(r);
+    return status;
+}
+
+static inline int sh(const char *cmd)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "%s >/dev/null 2>&1", cmd);
+    return system(full);
+}
+
+static inline uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    *len = 0;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *d = malloc((size_t)n + 1);
+    *len = fread(d, 1, (size_t)n, f);
+    fclose(f);
+    return d;
+}
+
+/* Compare the rebuilt view with OpenJPEG on the original. */
+static inline int check_view(const char *file, struct tstore *st, unsigned d,
+                             const struct jpip__rect *cv, unsigned layers, unsigned ncomps,
+                             const unsigned *comps, char *why, size_t wl)
+{
+    struct jpip__bin_source src = {tget, st};
+    struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv};
+    struct jpip__buf out;
+    jpip__buf_init(&out, NULL, SIZE_MAX);
+    struct jpip__err err = {{0}, 0};
+    int rc = jpip__reconstruct(&src, 0, &o, NULL, &out, NULL, &err);
+    if (rc != JPIP_OK) {
+        snprintf(why, wl, "reconstruct: %.200s", err.msg);
+        jpip__buf_free(&out);
+        return 0;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    size_t olen = 0;
+    uint8_t *orig = slurp(path, &olen);
+    struct jpip_decode_options dop = {0};
+    dop.reduce = d;
+    dop.layers = layers;
+    dop.x0 = cv->x0;
+    dop.y0 = cv->y0;
+    dop.x1 = cv->x1;
+    dop.y1 = cv->y1;
+    dop.ncomps = ncomps;
+    dop.comps = comps;
+    dop.jp2 = strstr(file, ".jp2") != NULL;
+    struct jpip_image *a = NULL, *b = NULL;
+    char e1[256] = "", e2[256] = "";
+    int ra = jpip_decode(orig, olen, &dop, &a, e1, sizeof e1);
+    dop.jp2 = 0;
+    int rb = jpip_decode(out.data, out.len, &dop, &b, e2, sizeof e2);
+    int ok;
+    if (ra != JPIP_OK) {
+        snprintf(why, wl, "skip: OpenJPEG cannot decode the original: %s", e1);
+        ok = 2;
+    } else if (rb != JPIP_OK) {
+        snprintf(why, wl, "rebuilt stream does not decode: %s", e2);
+        ok = 0;
+    } else {
+        ok = jpip_image_equal(a, b, why, wl);
+    }
+    jpip_image_destroy(a);
+    jpip_image_destroy(b);
+    free(orig);
+    jpip__buf_free(&out);
+    return ok;
+}
+
+struct file_case {
+    const char *name;
+    const char *opts;
+};
+
+const struct file_case files[] = {
+    {"rpcl_prec.j2k", "-p RPCL -c [32,32],[32,32],[16,16] -b 16,16 -r 30,10,1"},
+    {"lrcp_tiles.j2k", "-p LRCP -t 64,48 -d 5,3 -T 2,1 -r 20,5 -SOP -EPH"},
+    {"irrev_plt.j2k", "-I -p PCRL -c [64,64],[32,32] -r 40,8,2 -PLT -TLM"},
+    {"rpcl_tpR.j2k", "-p RPCL -t 80,80 -TP R -c [16,16] -b 8,8 -n 4"},
+    {"cprl_tpC.j2k", "-p CPRL -TP C -c [32,32],[16,16] -b 8,8 -n 4 -r 20,4"},
+    {"rlcp_default.jp2", "-p RLCP -r 10,3"},
+};
+
+static inline int make_files(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/jpip_srvtest_XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    /* a 203x157 RGB test picture with edges and texture */
+    char ppm[256];
+    snprintf(ppm, sizeof ppm, "%s/in.ppm", dir);
+    FILE *f = fopen(ppm, "wb");
+    fprintf(f, "P6\n203 157\n255\n");
+    for (int y = 0; y < 157; y++)
+        for (int x = 0; x < 203; x++) {
+            unsigned v = (unsigned)(x * 7 + y * 3 + ((x * y) % 17) * 5);
+            fputc((int)(v & 255), f);
+            fputc((int)((x ^ y) & 255), f);
+            fputc((int)((y * 2 + (x > 100) * 80) & 255), f);
+        }
+    fclose(f);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "opj_compress -i %s -o %s/%s %s", ppm, dir, files[i].name,
+                 files[i].opts);
+        if (sh(cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static inline void frame_size(const char *file, unsigned d, uint32_t *w, uint32_t *h)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct jpip_source src;
+    jpip_file_source_open(&src, path);
+    struct jpip_target *t;
+    jpip_target_open(&t, &src, NULL, NULL);
+    struct jpip_codestream_info ci;
+    jpip_target_codestream_info(t, 0, &ci);
+    uint32_t x1 = ci.x0 + ci.width, y1 = ci.y0 + ci.height;
+    *w = ((x1 + (1u << d) - 1) >> d) - ((ci.x0 + (1u << d) - 1) >> d);
+    *h = ((y1 + (1u << d) - 1) >> d) - ((ci.y0 + (1u << d) - 1) >> d);
+    jpip_target_destroy(t);
+    jpip_file_source_close(&src);
+}
+
+/* The canvas region the server uses for a view (the client computes the same). */
+static inline void view_canvas(const char *file, unsigned d, uint32_t ox, uint32_t oy, uint32_t sx,
+                               uint32_t sy, struct jpip__rect *cv)
+{
+    uint32_t fw, fh;
+    frame_size(file, d, &fw, &fh);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct jpip_source src;
+    jpip_file_source_open(&src, path);
+    struct jpip_target *t;
+    jpip_target_open(&t, &src, NULL, NULL);
+    struct jpip_codestream_info ci;
+    jpip_target_codestream_info(t, 0, &ci);
+    struct jpip__siz siz = {0};
+    siz.xsiz = ci.x0 + ci.width;
+    siz.ysiz = ci.y0 + ci.height;
+    siz.xosiz = ci.x0;
+    siz.yosiz = ci.y0;
+    struct jpip__window_req q = {1, fw, fh, 0, 1, 1, ox, oy, sx, sy};
+    struct jpip__window w;
+    jpip__window_resolve(&siz, d, &q, &w);
+    *cv = w.canvas;
+    jpip_target_destroy(t);
+    jpip_file_source_close(&src);
+}
+
+#endif
