@@ -170,6 +170,31 @@ static size_t clean_tile_header(const uint8_t *in, uint64_t len, uint8_t *outb)
     return n;
 }
 
+/* JPT: append the complete tile-parts at the start of a tile data-bin; returns how many. */
+static int copy_tile_parts(const uint8_t *bin, uint64_t len, uint32_t t, struct jpip__buf *out,
+                           unsigned *count)
+{
+    uint64_t p = 0;
+    size_t first = out->len;
+    *count = 0;
+    while (len - p >= 14 && jpip__be16(bin + p) == JPIP_MK_SOT) {
+        uint32_t psot = jpip__be32(bin + p + 6);
+        if (jpip__be16(bin + p + 4) != t || psot < 14 || psot > len - p)
+            break;
+        JPIP_TRY(jpip__buf_append(out, bin + p, psot));
+        p += psot;
+        (*count)++;
+    }
+    /* Renumber: TPsot in order, TNsot = the number copied. */
+    size_t q = first;
+    for (unsigned i = 0; i < *count; i++) {
+        out->data[q + 10] = (uint8_t)i;
+        out->data[q + 11] = (uint8_t)*count;
+        q += jpip__be32(out->data + q + 6);
+    }
+    return JPIP_OK;
+}
+
 int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
                       const struct jpip__reconstruct_opts *o, const struct jpip_allocator *a,
                       struct jpip__buf *out, struct jpip__reconstruct_stats *st,
@@ -207,13 +232,29 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
     uint8_t *hdr = NULL;
     if ((rc = jpip__buf_append_u16be(out, JPIP_MK_SOC)) < 0)
         goto done;
-    if ((rc = jpip__rebuild_header_segments(out, mhb + 2, (size_t)mhl - 2, JPIP_RPCL, a, err)) < 0)
+    int prog = o->jpt ? -1 : JPIP_RPCL; /* JPT copies tile-parts: keep their progression */
+    if ((rc = jpip__rebuild_header_segments(out, mhb + 2, (size_t)mhl - 2, prog, a, err)) < 0)
         goto done;
     for (uint32_t t = 0; t < mh.siz.ntiles && rc >= 0; t++) {
         const uint8_t *th = NULL;
         uint64_t thl = 0;
         int thc = 0;
-        rc = src->get(src->user, 2, cs, t, &th, &thl, &thc);
+        if (o->jpt) {
+            rc = src->get(src->user, 4, cs, t, &th, &thl, &thc);
+            unsigned ntp = 0;
+            if (rc >= 0 && th)
+                rc = copy_tile_parts(th, thl, t, out, &ntp);
+            if (rc < 0)
+                break;
+            if (ntp) {
+                st->tiles_with_header++;
+                continue;
+            }
+            st->tiles_without_header++;
+            th = NULL;
+        } else {
+            rc = src->get(src->user, 2, cs, t, &th, &thl, &thc);
+        }
         if (rc < 0)
             break;
         size_t hl = 0;
@@ -240,7 +281,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
                                  0,    0,    0x00, 0x01};
         rc = jpip__buf_append(out, sot, sizeof sot);
         if (rc >= 0 && hl)
-            rc = jpip__rebuild_header_segments(out, hdr, hl, JPIP_RPCL, a, err);
+            rc = jpip__rebuild_header_segments(out, hdr, hl, prog, a, err);
         if (rc >= 0)
             rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
         int outside = o->has_region && (ti.rect.x1 <= o->region.x0 || ti.rect.x0 >= o->region.x1 ||
@@ -249,7 +290,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
             s.ti = &ti;
             s.have_g = 0;
             s.nsop = 0;
-            rc = jpip__progression_walk(&ti, &mh.siz, JPIP_RPCL, on_packet, &s, a);
+            rc = jpip__progression_walk(&ti, &mh.siz, prog, on_packet, &s, a);
         }
         jpip__tile_index_free(&ti, a);
         if (rc < 0)

@@ -6,7 +6,8 @@
  * found at the start of its bin (headers parsed to find where each ends), then empty packets
  * for the layers not held. Resolutions above the ones kept get empty packets, and tiles
  * outside the decode region are reduced to SOT and SOD. Works from any server's bins,
- * including partial ones.
+ * including partial ones. From tile data-bins (JPT-stream), each tile's complete tile-parts are
+ * copied as they are (TNsot set to their count) and the main header keeps its progression.
  */
 #ifndef JPIP_CLIENT_RECONSTRUCT_H
 #define JPIP_CLIENT_RECONSTRUCT_H
@@ -26,6 +27,7 @@ struct jpip__reconstruct_opts {
     uint16_t layers;          /* packets of later layers are written empty; 0 = all */
     int has_region;           /* tiles outside region become SOT+SOD only */
     struct jpip__rect region; /* on the reference grid */
+    int jpt;                  /* rebuild from tile data-bins (JPT-stream) */
 };
 
 struct jpip__reconstruct_stats {

@@ -228,6 +228,47 @@ static int on_precinct(void *user, uint16_t c, uint8_t res, uint32_t p)
     return 0;
 }
 
+/* JPT-stream: the furthest byte of tile data the view needs. */
+struct jpt_cb {
+    const struct jpip__tile_index *ti;
+    uint16_t layers;
+    uint64_t max_end;
+};
+
+static int on_precinct_jpt(void *user, uint16_t c, uint8_t res, uint32_t p)
+{
+    struct jpt_cb *cb = user;
+    const struct jpip__tile_index *ti = cb->ti;
+    uint32_t g = jpip__prec_g(ti, c, res, p);
+    uint16_t n = cb->layers == 0 || cb->layers > ti->nlayers ? ti->nlayers : cb->layers;
+    for (uint16_t l = 0; l < n; l++) {
+        const struct jpip__packet *pk = &ti->pk[(uint64_t)g * ti->nlayers + l];
+        if (jpip__pk_present(pk) && jpip__pk_off(pk) + pk->len > cb->max_end)
+            cb->max_end = jpip__pk_off(pk) + pk->len;
+    }
+    return 0;
+}
+
+/* Tile data-bin (15444-9 A.3.4): the tile's tile-parts, SOT to end, concatenated. The view
+ * needs the tile-parts up to the one holding its furthest packet byte (at least the first,
+ * which carries the tile header). */
+static int plan_tile_bin(struct jpip_response *r, struct plan_cs *pc, struct jpip__tile_index *ti,
+                         uint64_t max_end)
+{
+    const struct jpip__codestream *c = pc->c;
+    uint32_t first = c->tile_tp[ti->tile], ntp = c->tile_ntp[ti->tile];
+    uint64_t total = 0, want = 0, data = 0;
+    for (uint32_t i = 0; i < ntp; i++) {
+        const struct jpip__tilepart *tp = &c->tp[first + i];
+        uint64_t tplen = tp->data_off + tp->data_len - tp->sot_off;
+        total += tplen;
+        if (i == 0 || data < max_end)
+            want = total;
+        data += tp->data_len;
+    }
+    return push_bin(r, &pc->hdr, &pc->nhdr, JPIP__CLS_TILE, pc->cs, ti->tile, total, want);
+}
+
 static int cmp_prec(const void *a, const void *b)
 {
     const struct plan_prec *x = a, *y = b;
@@ -344,6 +385,16 @@ static int plan_codestream(struct jpip_response *r, const struct jpip__request *
             if (rc < 0) {
                 jpip__errf(err, rc, "codestream %u: %s", cs, c->err.msg);
                 break;
+            }
+            if (r->jpt) {
+                struct jpt_cb jc = {ti, layers, 0};
+                for (uint16_t k = 0; k < nc && rc >= 0; k++)
+                    if (comp[k])
+                        rc =
+                            jpip__window_precincts(ti, siz, k, w.discard, cv, on_precinct_jpt, &jc);
+                if (rc >= 0)
+                    rc = plan_tile_bin(r, pc, ti, jc.max_end);
+                continue;
             }
             rc = push_bin(r, &pc->hdr, &pc->nhdr, JPIP__CLS_TILE_HEADER, cs, t, ti->hdr_len,
                           ti->hdr_len);

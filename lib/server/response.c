@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/source.h"
 #include "server/server_internal.h"
 
 /* Packets of a precinct are merged into one message while the message stays this small. */
@@ -26,6 +27,26 @@ static int read_bin(struct jpip_response *r, const struct plan_bin *b, const str
         return jpip__metabins_read(&tg->mb, jpip__target_source(tg->t), (uint32_t)b->id, off, dst,
                                    len, &err);
     case JPIP__CLS_MAIN_HEADER: memcpy(dst, tg->cs[b->cs].mainhdr + off, len); return JPIP_OK;
+    case JPIP__CLS_TILE: {
+        struct jpip__codestream *c = jpip__target_codestream(tg->t, b->cs);
+        uint32_t first = c->tile_tp[b->id], ntp = c->tile_ntp[b->id];
+        uint64_t pos = 0;
+        for (uint32_t i = 0; i < ntp && len > 0; i++) {
+            const struct jpip__tilepart *tp = &c->tp[first + i];
+            uint64_t tplen = tp->data_off + tp->data_len - tp->sot_off;
+            if (off < pos + tplen) {
+                uint64_t skip = off - pos, take = tplen - skip;
+                if (take > len)
+                    take = len;
+                JPIP_TRY(jpip__src_read(c->src, tp->sot_off + skip, dst, (size_t)take, &err));
+                dst += take;
+                len -= (size_t)take;
+                off += take;
+            }
+            pos += tplen;
+        }
+        return len ? JPIP_EINVAL : JPIP_OK;
+    }
     case JPIP__CLS_TILE_HEADER: {
         struct jpip__tile_index *ti;
         JPIP_TRY(jpip__cs_tile(jpip__target_codestream(tg->t, b->cs), (uint32_t)b->id, &ti));

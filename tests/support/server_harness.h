@@ -24,6 +24,7 @@
 #include "stream/stream_reader.h"
 
 char dir[64];
+int harness_jpt; /* check_view rebuilds from tile data-bins */
 
 /* ---- a test-side bin store: appends in order, counts bytes received twice ---- */
 struct tbin {
@@ -213,7 +214,7 @@ static inline int check_view(const char *file, struct tstore *st, unsigned d,
                              const unsigned *comps, char *why, size_t wl)
 {
     struct jpip__bin_source src = {tget, st};
-    struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv};
+    struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv, harness_jpt};
     struct jpip__buf out;
     jpip__buf_init(&out, NULL, SIZE_MAX);
     struct jpip__err err = {{0}, 0};

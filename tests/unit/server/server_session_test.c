@@ -306,4 +306,33 @@ TEST(stale_tid_gets_new_tid_and_model_is_ignored)
     jpip_server_destroy(s);
 }
 
+TEST(jpt_stream_views_decode_exactly)
+{
+    struct jpip_server *s = new_server();
+    harness_jpt = 1;
+    for (size_t f = 0; f < 4; f++) {
+        const char *file = files[f].name;
+        char path[128], q[512], hdrs[2048];
+        snprintf(path, sizeof path, "/%s", file);
+        const struct view views[] = {{1, 0, 0, 0, 0}, {0, 30, 30, 60, 50}, {0, 0, 0, 0, 0}};
+        struct tstore st = {0};
+        for (size_t i = 0; i < 3; i++) {
+            char vq[256];
+            view_query(file, &views[i], vq, sizeof vq);
+            snprintf(q, sizeof q, "type=jpt-stream&%s", vq);
+            uint8_t eor = 0;
+            ASSERT_EQ_INT(fetch(s, path, q, &st, hdrs, sizeof hdrs, &eor), 200);
+            ASSERT_STR_CONTAINS(hdrs, "image/jpt-stream");
+            char why[512] = "";
+            int ok = view_exact(file, &st, &views[i], why, sizeof why);
+            if (ok == 0)
+                printf("FAIL jpt %s view %zu: %s\n", file, i, why);
+            ASSERT_TRUE(ok != 0);
+            tfree(&st);
+        }
+    }
+    harness_jpt = 0;
+    jpip_server_destroy(s);
+}
+
 RUN_TESTS()
