@@ -134,8 +134,8 @@ static inline void csb_spco(struct csb *b, const struct csb_spco *s)
 }
 
 /* COD: scod bit 0 is set from spco->prec; pass SOP (2) and EPH (4) in scod. */
-static inline void csb_cod(struct csb *b, uint8_t scod, uint8_t prog, uint16_t layers,
-                           uint8_t mct, const struct csb_spco *s)
+static inline void csb_cod(struct csb *b, uint8_t scod, uint8_t prog, uint16_t layers, uint8_t mct,
+                           const struct csb_spco *s)
 {
     size_t at = csb_begin(b, 0xFF52);
     csb_u8(b, (uint8_t)((scod & ~1u) | (s->prec ? 1u : 0u)));

@@ -68,7 +68,8 @@ static int run_precinct(unsigned nb, const uint32_t *cw, const uint32_t *ch, uin
     uint32_t rng = seed;
     struct csb_prec enc;
     csb_prec_init(&enc, nb, cw, ch, style);
-    random_contributions(&enc, layers, &rng, (style & (CSB_BYPASS | CSB_TERMALL | CSB_HT)) ? 164 : 109);
+    random_contributions(&enc, layers, &rng,
+                         (style & (CSB_BYPASS | CSB_TERMALL | CSB_HT)) ? 164 : 109);
     struct state_mem dec;
     state_new(&dec, nb, cw, ch, style);
     uint8_t *saved = malloc(dec.size);
@@ -98,8 +99,8 @@ static int run_precinct(unsigned nb, const uint32_t *cw, const uint32_t *ch, uin
                 int rc = jpip__packet_header_decode(dec.st, l, copy, cut, &hl, &bl, 0, &err);
                 free(copy);
                 if (rc != JPIP_AGAIN) {
-                    fprintf(stderr, "style %x layer %u: cut at %zu of %zu gave %d (%s)\n", style,
-                            l, cut, hdr, rc, err.msg);
+                    fprintf(stderr, "style %x layer %u: cut at %zu of %zu gave %d (%s)\n", style, l,
+                            cut, hdr, rc, err.msg);
                     fail = 1;
                 }
                 memcpy(dec.mem, saved, dec.size); /* the caller's retry protocol */

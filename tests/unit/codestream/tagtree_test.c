@@ -248,8 +248,7 @@ static void tgt_roundtrip(uint32_t w, uint32_t h, uint32_t maxval, uint32_t seed
     }
     jpip__bits_align(&b);
     if (ok && (b.overrun || jpip__bits_consumed(&b) != out.n)) {
-        fprintf(stderr, "%ux%u: consumed %zu of %zu bytes\n", w, h, jpip__bits_consumed(&b),
-                out.n);
+        fprintf(stderr, "%ux%u: consumed %zu of %zu bytes\n", w, h, jpip__bits_consumed(&b), out.n);
         ok = 0;
     }
     free(nodes);
@@ -263,8 +262,8 @@ static void tgt_roundtrip(uint32_t w, uint32_t h, uint32_t maxval, uint32_t seed
 
 TEST(tgt_roundtrip_shapes)
 {
-    static const uint32_t shapes[][2] = {{1, 1}, {1, 7}, {7, 1}, {3, 5}, {5, 3}, {2, 2},
-                                         {16, 16}, {1, 16}, {16, 1}, {9, 13}};
+    static const uint32_t shapes[][2] = {{1, 1}, {1, 7},   {7, 1},  {3, 5},  {5, 3},
+                                         {2, 2}, {16, 16}, {1, 16}, {16, 1}, {9, 13}};
     for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (uint32_t seed = 1; seed <= 20; seed++) {
             tgt_roundtrip(shapes[s][0], shapes[s][1], seed % 4 == 0 ? 40 : 5, seed * 7919 + s);
