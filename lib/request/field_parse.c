@@ -162,8 +162,7 @@ int jpip__fcur_pair(struct jpip__fcur *c, uint32_t v[2], int nonzero)
     return JPIP_OK;
 }
 
-/* One range "a", "a-b", "a-" or (with_step) "a-b:s". */
-static int parse_range(struct jpip__fcur *c, int with_step, struct jpip__range *r)
+int jpip__fcur_range(struct jpip__fcur *c, int with_step, struct jpip__range *r)
 {
     JPIP_TRY(jpip__fcur_u32(c, &r->from));
     r->to = r->from;
@@ -218,7 +217,7 @@ int jpip__fcur_ranges(struct jpip__fcur *c, char stop, int with_step, uint32_t m
             rc = jpip__fcur_fail(c, JPIP_EMALFORMED, "too many ranges");
             break;
         }
-        rc = parse_range(c, with_step, &v[k]);
+        rc = jpip__fcur_range(c, with_step, &v[k]);
         if (rc < 0)
             break;
         k++;

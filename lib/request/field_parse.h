@@ -75,6 +75,9 @@ int jpip__fcur_u32(struct jpip__fcur *c, uint32_t *out);
 /* "a,b" as two 32-bit numbers; with nonzero set, 0 in either is an error. */
 int jpip__fcur_pair(struct jpip__fcur *c, uint32_t v[2], int nonzero);
 
+/* One range "a", "a-b", "a-" or (with_step) "a-b:step". */
+int jpip__fcur_range(struct jpip__fcur *c, int with_step, struct jpip__range *r);
+
 /* A comma-separated list of ranges up to the end of the value or the first byte equal to
  * stop (stop = 0: the end). with_step allows "a-b:step" (step >= 1). b < a is an error. At
  * most max_items ranges (JPIP_ELIMIT beyond). *out is allocated with a (free with

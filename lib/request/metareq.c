@@ -6,7 +6,8 @@
 
 #include "common/alloc.h"
 
-/* One unit of a box type: "\ddd", '_' (space) or a printable byte other than '\'. */
+/* One unit of a box type: "\ddd", '_' (space), or a printable byte other than '\' and the
+ * delimiters "[];,". */
 static int parse_type_unit(struct jpip__fcur *c, uint32_t *out)
 {
     if (c->pos >= c->len)
@@ -28,7 +29,8 @@ static int parse_type_unit(struct jpip__fcur *c, uint32_t *out)
         *out = v;
         return JPIP_OK;
     }
-    if (ch < 0x21 || ch > 0x7e)
+    /* Delimiters of the grammar must be escaped, so that "[xml]" is an error, not a type. */
+    if (ch < 0x21 || ch > 0x7e || strchr("[];,", ch))
         return jpip__fcur_fail(c, JPIP_EMALFORMED, "byte 0x%02X not allowed in a box type",
                                (unsigned)ch);
     c->pos++;
@@ -127,8 +129,8 @@ int jpip__metareq_parse_cur(struct jpip__metareq *q, struct jpip__fcur *c, uint3
         goto fail;
     }
     do {
-        if (q->n == item_cap) {
-            rc = jpip__fcur_fail(c, JPIP_EMALFORMED, "too many requests");
+        if (q->n == item_cap) { /* every '[' used up: report what is there instead */
+            rc = jpip__fcur_expect(c, '[');
             goto fail;
         }
         rc = parse_item(c, q, (uint32_t)prop_cap, &q->items[q->n]);
