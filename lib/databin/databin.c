@@ -44,10 +44,28 @@ uint16_t jpip__precinct_bin_packets(const struct jpip__tile_index *ti, uint32_t 
     return l;
 }
 
+/* Reads of consecutive in-band pieces that are contiguous in the tile's data are merged, so
+ * a precinct whose packets lie together (RPCL, PCRL, CPRL) costs one read. */
+struct pending_read {
+    uint64_t src;
+    uint8_t *dst;
+    size_t len;
+};
+
+static int flush(struct jpip__codestream *cs, uint32_t tile, struct pending_read *pr)
+{
+    if (pr->len == 0)
+        return JPIP_OK;
+    int rc = jpip__cs_read_tile_data(cs, tile, pr->src, pr->dst, pr->len);
+    pr->len = 0;
+    return rc;
+}
+
 int jpip__precinct_bin_read(struct jpip__codestream *cs, const struct jpip__tile_index *ti,
                             uint32_t g, uint64_t off, uint8_t *dst, size_t len)
 {
     uint64_t base = (uint64_t)g * ti->nlayers, pos = 0;
+    struct pending_read pr = {0, NULL, 0};
     for (uint16_t l = 0; l < ti->nlayers && len > 0; l++) {
         uint64_t k = base + l;
         const struct jpip__packet *pk = &ti->pk[k];
@@ -78,11 +96,19 @@ int jpip__precinct_bin_read(struct jpip__codestream *cs, const struct jpip__tile
                 uint64_t take = piece[i].n - skip;
                 if (take > len)
                     take = len;
-                if (piece[i].packed)
+                if (piece[i].packed) {
                     memcpy(dst, ti->packed + piece[i].src + skip, (size_t)take);
-                else
-                    JPIP_TRY(jpip__cs_read_tile_data(cs, ti->tile, piece[i].src + skip, dst,
-                                                     (size_t)take));
+                } else {
+                    uint64_t from = piece[i].src + skip;
+                    if (pr.len && pr.src + pr.len == from && pr.dst + pr.len == dst) {
+                        pr.len += (size_t)take;
+                    } else {
+                        JPIP_TRY(flush(cs, ti->tile, &pr));
+                        pr.src = from;
+                        pr.dst = dst;
+                        pr.len = (size_t)take;
+                    }
+                }
                 dst += take;
                 len -= (size_t)take;
                 off += take;
@@ -91,5 +117,6 @@ int jpip__precinct_bin_read(struct jpip__codestream *cs, const struct jpip__tile
         }
         pos += plen;
     }
+    JPIP_TRY(flush(cs, ti->tile, &pr));
     return len == 0 ? JPIP_OK : JPIP_EINVAL;
 }

@@ -85,6 +85,7 @@ static void target_free(struct jpip_server *s, struct srv_target *t)
     jpip__free(s->alloc, t->cs);
     jpip__metabins_free(&t->mb);
     jpip_target_destroy(t->t);
+    jpip__cached_source_free(&t->cache);
     if (s->hooks.release)
         s->hooks.release(s->hooks.user, &t->ref);
     jpip__free(s->alloc, t->name);
@@ -187,7 +188,12 @@ static int target_get(struct jpip_server *s, const char *name, size_t nlen, uint
     t->name[nlen] = '\0';
     t->name_len = nlen;
     t->mb.alloc = s->alloc;
-    rc = jpip_target_open(&t->t, &t->ref.src, s->alloc, NULL);
+    rc = jpip__cached_source_init(&t->cache, &t->ref.src, 0, 0, s->alloc);
+    if (rc < 0) {
+        target_free(s, t);
+        return rc;
+    }
+    rc = jpip_target_open(&t->t, &t->cache.src, s->alloc, NULL);
     if (rc < 0) {
         snprintf(msg, msglen, "%s", t->t ? jpip_target_errmsg(t->t) : jpip_strerror(rc));
         target_free(s, t);

@@ -13,6 +13,7 @@
 #include "cache/cache_model.h"
 #include "codestream/target_internal.h"
 #include "common/buf.h"
+#include "common/cached_source.h"
 #include "databin/databin.h"
 #include "databin/metabins.h"
 #include "databin/window.h"
@@ -31,6 +32,7 @@ struct srv_target {
     char *name;
     size_t name_len;
     struct jpip_target_ref ref;
+    struct jpip__cached_source cache; /* block cache over ref.src: reads go through it */
     struct jpip_target *t;
     struct jpip__metabins mb;
     struct srv_cs *cs;
