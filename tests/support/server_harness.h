@@ -188,7 +188,7 @@ static inline int fetch(struct jpip_server *s, const char *path, const char *que
 
 static inline int sh(const char *cmd)
 {
-    char full[1024];
+    char full[2100];
     snprintf(full, sizeof full, "%s >/dev/null 2>&1", cmd);
     return system(full);
 }
@@ -274,11 +274,24 @@ const struct file_case files[] = {
     {"rlcp_default.jp2", "-p RLCP -r 10,3"},
 };
 
+static inline void remove_files(void)
+{
+    char cmd[128];
+    if (dir[0] && strncmp(dir, "/tmp/jpip_srvtest_", 18) == 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+}
+
 static inline int make_files(void)
 {
+    if (dir[0])
+        return 0; /* made already by an earlier test of this executable */
     snprintf(dir, sizeof dir, "/tmp/jpip_srvtest_XXXXXX");
     if (!mkdtemp(dir))
         return -1;
+    atexit(remove_files);
     /* a 203x157 RGB test picture with edges and texture */
     char ppm[256];
     snprintf(ppm, sizeof ppm, "%s/in.ppm", dir);

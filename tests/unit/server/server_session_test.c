@@ -147,6 +147,7 @@ static void model_of(const struct tstore *st, char *out, size_t cap)
 
 TEST(stateless_model_sends_nothing_twice)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     static char q[60000], model[56000];
     for (size_t f = 0; f < 4; f++) {
@@ -178,6 +179,7 @@ TEST(stateless_model_sends_nothing_twice)
 
 TEST(len_increments_complete_the_view)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     const char *file = files[0].name;
     char path[128], q[512], hdrs[4096], cnew[256], cid[64];
@@ -211,6 +213,7 @@ TEST(len_increments_complete_the_view)
 
 TEST(new_request_preempts_the_unfinished_one)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     char path[128], q[256], cid[64];
     snprintf(path, sizeof path, "/%s", files[0].name);
@@ -248,6 +251,7 @@ TEST(new_request_preempts_the_unfinished_one)
 
 TEST(bad_requests_get_clear_errors)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     char path[128];
     snprintf(path, sizeof path, "/%s", files[0].name);
@@ -290,6 +294,7 @@ TEST(bad_requests_get_clear_errors)
 
 TEST(stale_tid_gets_new_tid_and_model_is_ignored)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     char path[128], hdrs[2048];
     snprintf(path, sizeof path, "/%s", files[0].name);
@@ -308,6 +313,7 @@ TEST(stale_tid_gets_new_tid_and_model_is_ignored)
 
 TEST(jpt_stream_views_decode_exactly)
 {
+    ASSERT_TRUE(make_files() == 0);
     struct jpip_server *s = new_server();
     harness_jpt = 1;
     for (size_t f = 0; f < 4; f++) {
@@ -332,6 +338,108 @@ TEST(jpt_stream_views_decode_exactly)
         }
     }
     harness_jpt = 0;
+    jpip_server_destroy(s);
+}
+
+/* A JPX with three codestreams: signature, ftyp 'jpx ', then one jp2c box per codestream. */
+static int make_jpx(const char *name, int n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    static const uint8_t head[] = {0,    0,   0, 12, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87,
+                                   0x0A, 0,   0, 0,  20,  'f', 't', 'y', 'p',  'j',  'p',
+                                   'x',  ' ', 0, 0,  0,   0,   'j', 'p', 'x',  ' '};
+    fwrite(head, 1, sizeof head, f);
+    for (int i = 0; i < n; i++) {
+        char j2k[256], cmd[1024];
+        snprintf(j2k, sizeof j2k, "%s/frame%d.j2k", dir, i);
+        snprintf(cmd, sizeof cmd,
+                 "opj_compress -i %s/in.ppm -o %s -p RPCL -c [32,32],[16,16] -r %d,%d,%d", dir, j2k,
+                 50 + 10 * i, 12 + i, 2 + i);
+        if (sh(cmd) != 0)
+            return -1;
+        size_t len;
+        uint8_t *d = slurp(j2k, &len);
+        uint8_t bh[8] = {(uint8_t)((len + 8) >> 24),
+                         (uint8_t)((len + 8) >> 16),
+                         (uint8_t)((len + 8) >> 8),
+                         (uint8_t)(len + 8),
+                         'j',
+                         'p',
+                         '2',
+                         'c'};
+        fwrite(bh, 1, 8, f);
+        fwrite(d, 1, len, f);
+        free(d);
+    }
+    fclose(f);
+    return 0;
+}
+
+/* JHelioviewer's request pattern (the largest open JPIP client population): open a channel
+ * with a tiny len, fetch all metadata, then each frame by stream= with fsiz ... closest and a
+ * 2 MiB len, re-requesting while the server stops at the byte limit; close the channel. */
+TEST(jhelioviewer_pattern_gets_every_frame_exact)
+{
+    ASSERT_TRUE(make_files() == 0);
+    ASSERT_TRUE(make_jpx("movie.jpx", 3) == 0);
+    struct jpip_server *s = new_server();
+    char hdrs[4096], cnew[256], cid[64], q[512];
+    struct tstore st = {0};
+    uint8_t eor = 0;
+    ASSERT_EQ_INT(fetch(s, "/movie.jpx", "cnew=http&type=jpp-stream&tid=0&len=512", &st, hdrs,
+                        sizeof hdrs, &eor),
+                  200);
+    ASSERT_TRUE(header_value(hdrs, "JPIP-cnew: cid=", cnew, sizeof cnew));
+    snprintf(cid, sizeof cid, "%.*s", (int)strcspn(cnew, ","), cnew);
+    ASSERT_STR_CONTAINS(hdrs, "JPIP-tid: ");
+    snprintf(q, sizeof q, "cid=%s&stream=0&metareq=[*]!!&len=2000000", cid);
+    ASSERT_EQ_INT(fetch(s, "/jpip", q, &st, NULL, 0, &eor), 200);
+    struct tbin *meta0 = tfind(&st, 8, 0, 0, 0);
+    ASSERT_TRUE(meta0 != NULL && meta0->complete);
+    for (int frame = 0; frame < 3; frame++) {
+        int rounds = 0;
+        do {
+            snprintf(q, sizeof q,
+                     "cid=%s&stream=%d&fsiz=102,79,closest&rsiz=102,79&roff=0,0&len=2097152", cid,
+                     frame);
+            ASSERT_EQ_INT(fetch(s, "/jpip", q, &st, NULL, 0, &eor), 200);
+        } while (eor == 4 && ++rounds < 100);
+        ASSERT_EQ_INT(eor, 2);
+        /* Rebuild codestream `frame` and compare with OpenJPEG on the frame's own file. */
+        struct jpip__bin_source src = {tget, &st};
+        struct jpip__rect cv = {0, 0, 203, 157};
+        struct jpip__reconstruct_opts o = {1, 0, 1, cv, 0};
+        struct jpip__buf out;
+        jpip__buf_init(&out, NULL, SIZE_MAX);
+        struct jpip__err err = {{0}, 0};
+        ASSERT_OK(jpip__reconstruct(&src, (uint64_t)frame, &o, NULL, &out, NULL, &err));
+        char path[512];
+        snprintf(path, sizeof path, "%s/frame%d.j2k", dir, frame);
+        size_t olen;
+        uint8_t *orig = slurp(path, &olen);
+        struct jpip_decode_options dop = {0};
+        dop.reduce = 1;
+        struct jpip_image *a = NULL, *b = NULL;
+        ASSERT_OK(jpip_decode(orig, olen, &dop, &a, NULL, 0));
+        ASSERT_OK(jpip_decode(out.data, out.len, &dop, &b, NULL, 0));
+        char why[256] = "";
+        int same = jpip_image_equal(a, b, why, sizeof why);
+        if (!same)
+            printf("frame %d: %s\n", frame, why);
+        ASSERT_TRUE(same);
+        jpip_image_destroy(a);
+        jpip_image_destroy(b);
+        free(orig);
+        jpip__buf_free(&out);
+    }
+    ASSERT_EQ_U64(st.dup_bytes, 0);
+    snprintf(q, sizeof q, "cclose=%s&cid=%s", cid, cid);
+    ASSERT_EQ_INT(fetch(s, "/jpip", q, &st, NULL, 0, NULL), 200);
+    tfree(&st);
     jpip_server_destroy(s);
 }
 
