@@ -51,6 +51,14 @@ JPIP_API void jpip_image_destroy(struct jpip_image *img);
 JPIP_API int jpip_image_equal(const struct jpip_image *a, const struct jpip_image *b, char *msg,
                               size_t msglen);
 
+struct jpip_client;
+/* Decode a client's current view from its cache (include/jpip/client.h): the rebuilt
+ * codestream at the view's discard levels, region and layers; comps/ncomps select components
+ * (0 = all), threads as above. JPIP_AGAIN when the main header has not arrived. */
+JPIP_API int jpip_client_decode(struct jpip_client *c, const unsigned *comps, unsigned ncomps,
+                                unsigned threads, struct jpip_image **out, char *errbuf,
+                                size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

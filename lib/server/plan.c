@@ -95,6 +95,8 @@ static int apply_model(struct jpip_response *r, const struct jpip__model *m, int
         uint32_t nq = it->qual_count ? it->qual_count : nstreams;
         for (uint32_t k = 0; k < nq; k++) {
             uint64_t cs0 = qs[k].from, cs1 = qs[k].to;
+            if (cls == JPIP__CLS_METADATA)
+                cs0 = cs1 = 0; /* metadata-bins belong to the file, not a codestream */
             uint64_t n_ids = it->id.to - it->id.from;
             uint64_t n_cs = cs1 - cs0;
             int layers = it->amount_kind == JPIP__MODEL_LAYERS;

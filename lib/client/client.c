@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The client core (include/jpip/client.h): request construction for the current view, channel
+ * bookkeeping with fallback to stateless requests, response intake into the data-bin cache,
+ * cache declarations (model=) whenever the server cannot know what we hold, and the rebuild
+ * of the view's codestream. No I/O.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jpip/client.h>
+
+#include "cache/bin_store.h"
+#include "client/reconstruct.h"
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "databin/window.h"
+#include "stream/stream_reader.h"
+
+#define MAX_QUERY_BYTES (1u << 20)
+
+struct jpip_client {
+    const struct jpip_allocator *alloc;
+    struct jpip_allocator alloc_copy;
+    struct jpip_client_config cfg;
+    char *target;
+    struct jpip__bin_store *store;
+    struct jpip__stream_reader rd;
+    char tid[256];
+    char cid[128];
+    char chan_path[256];
+    int have_channel;
+    int channel_refused; /* the server granted no channel: go stateless */
+    int asked_cnew;      /* the request in flight asked for a channel */
+    int on_channel;      /* the request in flight used the channel */
+    int need_model;      /* declare the cache on the next request */
+    int in_response, status;
+    int complete;
+    struct jpip_view view;
+    uint32_t *comps;
+    struct jpip__buf path, query;
+    struct jpip_client_stats st;
+    struct jpip__err err;
+};
+
+static int on_msg(void *u, const struct jpip__msg *m, const uint8_t *body)
+{
+    struct jpip_client *c = u;
+    c->st.messages++;
+    c->st.databin_bytes += m->len;
+    const uint8_t *have = NULL;
+    uint64_t hl = 0;
+    int complete = 0;
+    unsigned cls = m->cls & ~1u;
+    if (cls != 0 && cls != 2 && cls != 4 && cls != 6 && cls != 8)
+        return JPIP_OK; /* classes we do not keep */
+    if (jpip__bin_store_get(c->store, cls, m->cs, m->id, &have, &hl, &complete) == JPIP_OK &&
+        m->off < hl)
+        c->st.duplicate_bytes += (m->off + m->len < hl ? m->len : hl - m->off);
+    return jpip__bin_store_add(c->store, cls, m->cs, m->id, m->off, body, (size_t)m->len, m->last,
+                               &c->err);
+}
+
+int jpip_client_create(struct jpip_client **out, const char *target,
+                       const struct jpip_client_config *cfg, const struct jpip_allocator *a)
+{
+    if (!out || !target)
+        return JPIP_EINVAL;
+    struct jpip_client *c = jpip__calloc(a, 1, sizeof *c);
+    if (!c)
+        return JPIP_ENOMEM;
+    if (a) {
+        c->alloc_copy = *a;
+        c->alloc = &c->alloc_copy;
+    }
+    if (cfg)
+        c->cfg = *cfg;
+    if (!c->cfg.max_model_items)
+        c->cfg.max_model_items = 20000;
+    size_t n = strlen(target);
+    c->target = jpip__alloc(c->alloc, n + 2);
+    int rc = c->target ? jpip__bin_store_create(&c->store, c->alloc, c->cfg.max_cache_bytes)
+                       : JPIP_ENOMEM;
+    if (rc < 0) {
+        jpip__free(c->alloc, c->target);
+        jpip__free(c->alloc, c);
+        return rc;
+    }
+    /* Keep a leading slash. */
+    if (target[0] == '/')
+        memcpy(c->target, target, n + 1);
+    else {
+        c->target[0] = '/';
+        memcpy(c->target + 1, target, n + 1);
+    }
+    jpip__stream_reader_init(&c->rd, c->alloc, 0, on_msg, NULL, c);
+    jpip__buf_init(&c->path, c->alloc, 4096);
+    jpip__buf_init(&c->query, c->alloc, MAX_QUERY_BYTES);
+    *out = c;
+    return JPIP_OK;
+}
+
+void jpip_client_destroy(struct jpip_client *c)
+{
+    if (!c)
+        return;
+    jpip__stream_reader_free(&c->rd);
+    jpip__bin_store_destroy(c->store);
+    jpip__buf_free(&c->path);
+    jpip__buf_free(&c->query);
+    jpip__free(c->alloc, c->comps);
+    jpip__free(c->alloc, c->target);
+    struct jpip_allocator copy = c->alloc_copy;
+    jpip__free(c->alloc ? &copy : NULL, c);
+}
+
+const char *jpip_client_errmsg(const struct jpip_client *c)
+{
+    return c->err.msg;
+}
+
+const char *jpip_client_tid(const struct jpip_client *c)
+{
+    return c->tid;
+}
+
+void jpip_client_free(const struct jpip_client *c, void *p)
+{
+    jpip__free(c ? c->alloc : NULL, p);
+}
+
+int jpip_client_set_view(struct jpip_client *c, const struct jpip_view *v)
+{
+    if (!v || v->ncomps > 16384)
+        return JPIP_EINVAL;
+    uint32_t *nc = NULL;
+    if (v->ncomps) {
+        nc = jpip__alloc(c->alloc, v->ncomps * sizeof *nc);
+        if (!nc)
+            return JPIP_ENOMEM;
+        memcpy(nc, v->comps, v->ncomps * sizeof *nc);
+    }
+    jpip__free(c->alloc, c->comps);
+    c->comps = nc;
+    c->view = *v;
+    c->view.comps = nc;
+    c->complete = 0;
+    return JPIP_OK;
+}
+
+int jpip_client_view_complete(const struct jpip_client *c)
+{
+    return c->complete;
+}
+
+static int qprintf(struct jpip__buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int qprintf(struct jpip__buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return JPIP_ELIMIT;
+    return jpip__buf_append(b, tmp, (size_t)n);
+}
+
+struct model_ctx {
+    struct jpip_client *c;
+    struct jpip__buf *q;
+    size_t start; /* where the model value begins in q */
+    uint32_t count;
+    int pass; /* 0 metadata, 1 codestream bins */
+    int rc;
+};
+
+/* One model= item per held bin: whole bins bare, partial ones with their byte count. */
+static int model_item(void *u, unsigned cls, uint64_t cs, uint64_t id, uint64_t len, int complete)
+{
+    struct model_ctx *m = u;
+    if (m->count >= m->c->cfg.max_model_items)
+        return 1;
+    if ((m->pass == 0) != (cls == 8))
+        return 0;
+    if (cls != 8 && cs != m->c->view.stream)
+        return 0;
+    if (!complete && len == 0)
+        return 0;
+    char amount[32] = "";
+    if (!complete)
+        snprintf(amount, sizeof amount, ":%llu", (unsigned long long)len);
+    const char *sep = m->q->len > m->start ? "," : "";
+    int rc;
+    switch (cls) {
+    case 6: rc = qprintf(m->q, "%sHm%s", sep, amount); break;
+    case 2: rc = qprintf(m->q, "%sH%llu%s", sep, (unsigned long long)id, amount); break;
+    case 0: rc = qprintf(m->q, "%sP%llu%s", sep, (unsigned long long)id, amount); break;
+    case 4: rc = qprintf(m->q, "%sT%llu%s", sep, (unsigned long long)id, amount); break;
+    default: rc = qprintf(m->q, "%sM%llu%s", sep, (unsigned long long)id, amount); break;
+    }
+    if (rc < 0) {
+        m->rc = rc;
+        return 1;
+    }
+    m->count++;
+    return 0;
+}
+
+/* Declare the bins held for the view's codestream (and metadata), most items bare.
+ * Metadata items come first, unqualified; a codestream qualifier follows when the view is not
+ * on codestream 0 (model items are comma-separated, the qualifier is one of them). */
+static int add_model(struct jpip_client *c, struct jpip__buf *q)
+{
+    struct jpip__bin_store_stats s;
+    jpip__bin_store_stats(c->store, &s);
+    if (s.bins == 0)
+        return JPIP_OK;
+    size_t at = q->len;
+    JPIP_TRY(qprintf(q, "&model="));
+    struct model_ctx m = {c, q, q->len, 0, 0, 0};
+    jpip__bin_store_foreach(c->store, model_item, &m);
+    size_t before_qual = q->len;
+    if (c->view.stream)
+        JPIP_TRY(qprintf(q, "%s[%u]", q->len > m.start ? "," : "", c->view.stream));
+    uint32_t meta = m.count;
+    m.pass = 1;
+    jpip__bin_store_foreach(c->store, model_item, &m);
+    if (m.rc < 0)
+        return m.rc;
+    if (m.count == meta)
+        q->len = before_qual; /* no codestream bin: drop the lone qualifier */
+    if (m.count == 0)
+        q->len = at; /* nothing to declare */
+    return JPIP_OK;
+}
+
+int jpip_client_next_request(struct jpip_client *c, const char **path, const char **query,
+                             size_t *query_len)
+{
+    struct jpip__buf *q = &c->query, *p = &c->path;
+    jpip__buf_reset(q);
+    jpip__buf_reset(p);
+    int channel = c->have_channel;
+    int ask_cnew = !channel && !c->cfg.stateless && !c->channel_refused;
+    if (channel) {
+        JPIP_TRY(qprintf(p, "/%s", c->chan_path));
+        JPIP_TRY(qprintf(q, "cid=%s", c->cid));
+    } else {
+        JPIP_TRY(jpip__buf_append(p, c->target, strlen(c->target)));
+        JPIP_TRY(qprintf(q, "type=jpp-stream&tid=%s", c->tid[0] ? c->tid : "0"));
+        if (ask_cnew)
+            JPIP_TRY(qprintf(q, "&cnew=http"));
+    }
+    const struct jpip_view *v = &c->view;
+    if (v->stream)
+        JPIP_TRY(qprintf(q, "&stream=%u", v->stream));
+    if (v->fx && v->fy) {
+        static const char *const round[] = {"", ",round-up", ",closest"};
+        JPIP_TRY(qprintf(q, "&fsiz=%u,%u%s", v->fx, v->fy,
+                         round[v->round >= 0 && v->round <= 2 ? v->round : 0]));
+        if (v->ox || v->oy)
+            JPIP_TRY(qprintf(q, "&roff=%u,%u", v->ox, v->oy));
+        if (v->sx && v->sy)
+            JPIP_TRY(qprintf(q, "&rsiz=%u,%u", v->sx, v->sy));
+    }
+    if (v->ncomps) {
+        JPIP_TRY(qprintf(q, "&comps="));
+        for (unsigned i = 0; i < v->ncomps; i++)
+            JPIP_TRY(qprintf(q, "%s%u", i ? "," : "", v->comps[i]));
+    }
+    if (v->layers)
+        JPIP_TRY(qprintf(q, "&layers=%u", v->layers));
+    if (c->cfg.len)
+        JPIP_TRY(qprintf(q, "&len=%llu", (unsigned long long)c->cfg.len));
+    /* Stateless requests always declare the cache; a fresh channel does once. */
+    if (!channel || c->need_model)
+        JPIP_TRY(add_model(c, q));
+    c->need_model = 0;
+    c->asked_cnew = ask_cnew;
+    c->on_channel = channel;
+    c->st.requests++;
+    JPIP_TRY(jpip__buf_append_byte(p, 0));
+    JPIP_TRY(jpip__buf_append_byte(q, 0));
+    q->len--;
+    *path = (const char *)p->data;
+    *query = (const char *)q->data;
+    *query_len = q->len;
+    return JPIP_OK;
+}
+
+/* Value of header name (case-insensitive) in the header lines, copied into out. */
+static int header_get(const char *h, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = h; p && *p;) {
+        const char *e = strpbrk(p, "\r\n");
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len > nl && p[nl] == ':') {
+            size_t i = 0;
+            while (i < nl && (p[i] | 0x20) == (name[i] | 0x20))
+                i++;
+            if (i == nl) {
+                const char *v = p + nl + 1;
+                size_t vl = len - nl - 1;
+                while (vl && (*v == ' ' || *v == '\t')) {
+                    v++;
+                    vl--;
+                }
+                while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                    vl--;
+                if (vl >= cap)
+                    vl = cap - 1;
+                memcpy(out, v, vl);
+                out[vl] = '\0';
+                return 1;
+            }
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* A parameter of JPIP-cnew ("cid=..,path=..,transport=.."). */
+static int cnew_param(const char *v, const char *key, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    for (const char *p = v; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t vl = n - kl - 1;
+            if (vl >= cap)
+                vl = cap - 1;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = '\0';
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+int jpip_client_begin_response(struct jpip_client *c, int status, const char *headers)
+{
+    c->status = status;
+    c->in_response = 0;
+    c->st.responses++;
+    if (!headers)
+        headers = "";
+    char v[512];
+    if (header_get(headers, "JPIP-tid", v, sizeof v) && v[0]) {
+        if (c->tid[0] && strcmp(v, c->tid) != 0) {
+            /* The target changed: what we hold belongs to the old version. */
+            jpip__bin_store_clear(c->store);
+            c->need_model = 0;
+        }
+        snprintf(c->tid, sizeof c->tid, "%.255s", v);
+    }
+    if (status == 404 && c->on_channel) {
+        /* The channel is gone (server restarted, session reaped): start again and say what
+         * we hold. */
+        c->have_channel = 0;
+        c->need_model = 1;
+        return JPIP_OK;
+    }
+    if (status == 503 && c->on_channel) {
+        c->have_channel = 0;
+        c->channel_refused = 1;
+        return JPIP_OK;
+    }
+    if (status != 200 && status != 202) {
+        char reason[256] = "";
+        header_get(headers, "Reason", reason, sizeof reason);
+        return jpip__errf(&c->err, status == 404 ? JPIP_ENOTFOUND : JPIP_EPROTOCOL,
+                          "server answered %d%s%s", status, reason[0] ? ": " : "", reason);
+    }
+    if (c->asked_cnew) {
+        if (header_get(headers, "JPIP-cnew", v, sizeof v) &&
+            cnew_param(v, "cid", c->cid, sizeof c->cid)) {
+            if (!cnew_param(v, "path", c->chan_path, sizeof c->chan_path))
+                snprintf(c->chan_path, sizeof c->chan_path, "jpip");
+            c->have_channel = 1;
+            c->st.channels_opened++;
+        } else {
+            c->channel_refused = 1; /* no channel granted: stateless from now on */
+        }
+    }
+    /* A channel keeps the previous message's class and codestream across responses. */
+    jpip__stream_reader_reset(&c->rd, c->on_channel || c->have_channel);
+    c->in_response = 1;
+    return JPIP_OK;
+}
+
+int jpip_client_feed(struct jpip_client *c, const uint8_t *data, size_t len)
+{
+    if (!c->in_response)
+        return JPIP_OK;
+    c->st.body_bytes += len;
+    int rc = jpip__stream_reader_feed(&c->rd, data, len);
+    if (rc < 0 && !c->err.msg[0])
+        jpip__errf(&c->err, rc, "%s", c->rd.err.msg);
+    else if (rc < 0 && c->rd.err.msg[0])
+        c->err = c->rd.err;
+    return rc;
+}
+
+int jpip_client_end_response(struct jpip_client *c, int body_complete)
+{
+    if (!c->in_response)
+        return JPIP_OK;
+    c->in_response = 0;
+    int rc = jpip__stream_reader_finish(&c->rd);
+    if (!body_complete || rc < 0) {
+        /* A broken response: the server's model of our cache is now wrong. Start a new
+         * channel (or stay stateless) and declare what we really hold. */
+        c->have_channel = 0;
+        c->need_model = 1;
+        return body_complete && rc < 0 ? jpip__errf(&c->err, rc, "%s", c->rd.err.msg) : JPIP_OK;
+    }
+    if (c->rd.eor_seen) {
+        if (c->rd.eor_reason == 1 || c->rd.eor_reason == 2)
+            c->complete = 1;
+    } else if (c->status == 200) {
+        c->complete = 1; /* some servers end stateless responses without an EOR */
+    }
+    return JPIP_OK;
+}
+
+void jpip_client_stats(const struct jpip_client *c, struct jpip_client_stats *st)
+{
+    *st = c->st;
+    struct jpip__bin_store_stats s;
+    jpip__bin_store_stats(c->store, &s);
+    st->bins = s.bins;
+    st->cache_bytes = s.bytes;
+}
+
+int jpip_client_cache_save(const struct jpip_client *c, uint8_t **out, size_t *len)
+{
+    struct jpip__buf b;
+    jpip__buf_init(&b, c->alloc, SIZE_MAX);
+    int rc = jpip__bin_store_save(c->store, c->tid, &b);
+    if (rc < 0) {
+        jpip__buf_free(&b);
+        return rc;
+    }
+    *out = jpip__buf_take(&b, len);
+    return JPIP_OK;
+}
+
+int jpip_client_cache_load(struct jpip_client *c, const uint8_t *data, size_t len)
+{
+    char tid[256];
+    int rc = jpip__bin_store_load(c->store, data, len, tid, sizeof tid, &c->err);
+    if (rc < 0)
+        return rc;
+    snprintf(c->tid, sizeof c->tid, "%s", tid);
+    c->need_model = 1;
+    return JPIP_OK;
+}
+
+static int store_get(void *u, unsigned cls, uint64_t cs, uint64_t id, const uint8_t **data,
+                     uint64_t *len, int *complete)
+{
+    int rc = jpip__bin_store_get(u, cls, cs, id, data, len, complete);
+    if (rc == JPIP_OK && !*data && *complete)
+        *data = (const uint8_t *)""; /* an empty, complete bin */
+    return rc;
+}
+
+int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
+                           struct jpip_view_geometry *g)
+{
+    const uint8_t *mh;
+    uint64_t mhl;
+    int complete;
+    JPIP_TRY(jpip__bin_store_get(c->store, 6, c->view.stream, 0, &mh, &mhl, &complete));
+    if (!mh || !complete)
+        return jpip__errf(&c->err, JPIP_AGAIN, "the main header has not arrived yet");
+    struct jpip__mainhdr hdr;
+    int rc = jpip__mainhdr_parse(&hdr, mh, (size_t)mhl, 0, c->alloc, &c->err);
+    if (rc < 0) {
+        jpip__mainhdr_free(&hdr, c->alloc);
+        return rc;
+    }
+    struct jpip__window_req q = {0};
+    if (c->view.fx && c->view.fy) {
+        q.has_fsiz = 1;
+        q.fx = c->view.fx;
+        q.fy = c->view.fy;
+        q.round = c->view.round;
+        q.has_roff = 1;
+        q.ox = c->view.ox;
+        q.oy = c->view.oy;
+        q.has_rsiz = c->view.sx && c->view.sy;
+        q.sx = c->view.sx;
+        q.sy = c->view.sy;
+    }
+    struct jpip__window w;
+    jpip__window_resolve(&hdr.siz, jpip__window_dmax(&hdr), &q, &w);
+    jpip__mainhdr_free(&hdr, c->alloc);
+    if (w.empty)
+        return jpip__errf(&c->err, JPIP_EINVAL, "the view's region lies outside the image");
+    struct jpip__bin_source src = {store_get, c->store};
+    struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, 0};
+    struct jpip__buf b;
+    jpip__buf_init(&b, c->alloc, SIZE_MAX);
+    rc = jpip__reconstruct(&src, c->view.stream, &o, c->alloc, &b, NULL, &c->err);
+    if (rc < 0) {
+        jpip__buf_free(&b);
+        return rc;
+    }
+    *out = jpip__buf_take(&b, len);
+    if (g) {
+        g->discard = w.discard;
+        g->x0 = w.canvas.x0;
+        g->y0 = w.canvas.y0;
+        g->x1 = w.canvas.x1;
+        g->y1 = w.canvas.y1;
+        g->layers = c->view.layers;
+    }
+    return JPIP_OK;
+}

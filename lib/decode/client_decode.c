@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Decoding a client's current view: rebuild from its cache, then OpenJPEG with the view's
+ * discard levels, region and layers. */
+#include <stdio.h>
+
+#include <jpip/client.h>
+#include <jpip/decode.h>
+
+int jpip_client_decode(struct jpip_client *c, const unsigned *comps, unsigned ncomps,
+                       unsigned threads, struct jpip_image **out, char *errbuf, size_t errlen)
+{
+    uint8_t *cs = NULL;
+    size_t len = 0;
+    struct jpip_view_geometry g;
+    int rc = jpip_client_codestream(c, &cs, &len, &g);
+    if (rc != JPIP_OK) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "%s", jpip_client_errmsg(c));
+        return rc;
+    }
+    struct jpip_decode_options o = {0};
+    o.reduce = g.discard;
+    o.layers = g.layers;
+    o.x0 = g.x0;
+    o.y0 = g.y0;
+    o.x1 = g.x1;
+    o.y1 = g.y1;
+    o.comps = comps;
+    o.ncomps = ncomps;
+    o.threads = threads;
+    rc = jpip_decode(cs, len, &o, out, errbuf, errlen);
+    jpip_client_free(c, cs);
+    return rc;
+}
