@@ -408,7 +408,8 @@ static int plan_codestream(struct jpip_response *r, const struct jpip__request *
     jpip__free(r->srv->alloc, comp);
     if (rc < 0)
         return rc;
-    qsort(pc->prec, pc->nprec, sizeof *pc->prec, cmp_prec);
+    if (pc->nprec)
+        qsort(pc->prec, pc->nprec, sizeof *pc->prec, cmp_prec);
     return JPIP_OK;
 }
 
