@@ -375,6 +375,7 @@ struct csb_prec {
     uint8_t style;
     struct csb_cblk *cb[3];
     struct csb_tgt incl[3], imsb[3];
+    uint32_t max_seg_len; /* 0: lengths as drawn; else each length is reduced modulo this + 1 */
 };
 
 static inline void csb_prec_init(struct csb_prec *p, unsigned nbands, const uint32_t *cw,
@@ -549,6 +550,8 @@ static inline uint64_t csb_packet_header(struct csb_prec *p, unsigned layer, str
                 unsigned take = end - done < left ? end - done : left;
                 piece[npiece] = take;
                 len[npiece] = csb_rand_len(rng);
+                if (p->max_seg_len)
+                    len[npiece] %= p->max_seg_len + 1;
                 unsigned bits = csb_bitlen(len[npiece]);
                 unsigned have = csb_floorlog2(take);
                 if (bits > have && bits - have > need)
