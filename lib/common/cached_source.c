@@ -8,12 +8,18 @@
 
 static struct jpip__cache_block *block(struct jpip__cached_source *c, uint64_t index, int *rc)
 {
+    struct jpip__cache_block *last = &c->blocks[c->last];
+    if (last->valid && last->index == index) { /* runs of small reads hit one block */
+        c->hits++;
+        return last;
+    }
     struct jpip__cache_block *victim = &c->blocks[0];
     for (uint32_t i = 0; i < c->nblocks; i++) {
         struct jpip__cache_block *b = &c->blocks[i];
         if (b->valid && b->index == index) {
             b->stamp = ++c->clock;
             c->hits++;
+            c->last = i;
             return b;
         }
         if (!b->valid || b->stamp < victim->stamp)
@@ -33,6 +39,7 @@ static struct jpip__cache_block *block(struct jpip__cached_source *c, uint64_t i
     victim->index = index;
     victim->len = (uint32_t)n;
     victim->stamp = ++c->clock;
+    c->last = (uint32_t)(victim - c->blocks);
     return victim;
 }
 

@@ -25,6 +25,7 @@ struct jpip__cached_source {
     uint8_t *mem;
     struct jpip__cache_block *blocks;
     uint64_t clock;
+    uint32_t last; /* the block used last */
     uint64_t hits, misses;
 };
 

@@ -271,14 +271,23 @@ static int plan_tile_bin(struct jpip_response *r, struct plan_cs *pc, struct jpi
     return push_bin(r, &pc->hdr, &pc->nhdr, JPIP__CLS_TILE, pc->cs, ti->tile, total, want);
 }
 
-static int cmp_prec(const void *a, const void *b)
+/* Order the precincts by resolution, keeping the (tile, precinct) order in which they were
+ * found within each resolution: a stable counting sort (resolutions are few). */
+static int sort_by_resolution(struct jpip_response *r, struct plan_cs *pc)
 {
-    const struct plan_prec *x = a, *y = b;
-    if (x->r != y->r)
-        return x->r < y->r ? -1 : 1;
-    if (x->tile != y->tile)
-        return x->tile < y->tile ? -1 : 1;
-    return x->g < y->g ? -1 : x->g > y->g;
+    uint32_t count[JPIP_MAX_LEVELS + 2] = {0};
+    for (uint32_t i = 0; i < pc->nprec; i++)
+        count[pc->prec[i].r + 1]++;
+    for (unsigned k = 1; k < JPIP_MAX_LEVELS + 2; k++)
+        count[k] += count[k - 1];
+    struct plan_prec *out = jpip__alloc(r->srv->alloc, pc->nprec * sizeof *out);
+    if (!out)
+        return JPIP_ENOMEM;
+    for (uint32_t i = 0; i < pc->nprec; i++)
+        out[count[pc->prec[i].r]++] = pc->prec[i];
+    jpip__free(r->srv->alloc, pc->prec);
+    pc->prec = out;
+    return JPIP_OK;
 }
 
 static int plan_codestream(struct jpip_response *r, const struct jpip__request *q, unsigned cs,
@@ -408,9 +417,7 @@ static int plan_codestream(struct jpip_response *r, const struct jpip__request *
     jpip__free(r->srv->alloc, comp);
     if (rc < 0)
         return rc;
-    if (pc->nprec)
-        qsort(pc->prec, pc->nprec, sizeof *pc->prec, cmp_prec);
-    return JPIP_OK;
+    return pc->nprec ? sort_by_resolution(r, pc) : JPIP_OK;
 }
 
 int jpip__plan_build(struct jpip_response *r, const struct jpip__request *q, int use_model,

@@ -87,8 +87,9 @@ static int queue_message(struct jpip_response *r, const struct plan_bin *b, stru
     r->st.databin_bytes += to - from;
     if (b->cls == JPIP__CLS_PRECINCT)
         r->sent_precinct = 1;
-    /* The model now counts these bytes as the client's. */
-    if (r->cm && !(r->need_mode && r->cm == &r->own_cm))
+    /* A session's model now counts these bytes as the client's. (A stateless response never
+     * returns to a byte range it sent: its plan moves forward only.) */
+    if (r->cm && r->sess)
         jpip__cm_add(r->cm, b->cls, b->cs, b->id, m.last ? JPIP__CM_ALL : to);
     return 1;
 }
@@ -199,22 +200,35 @@ static int next_message(struct jpip_response *r, uint64_t produced)
             if (rc < 0)
                 return rc;
             uint64_t have = jpip__plan_have(r, JPIP__CLS_PRECINCT, pc->cs, pp->id);
-            uint64_t start = jpip__precinct_bin_length(ti, pp->g, r->layer);
+            /* One pass over the precinct's packets: where this layer starts, how far to
+             * merge small following layers, and the bin's total length. */
+            uint64_t base = (uint64_t)pp->g * ti->nlayers, acc = 0, start = 0, end = 0;
+            uint64_t total = 0, from = 0;
             uint16_t l2 = (uint16_t)(r->layer + 1);
-            uint64_t end = jpip__precinct_bin_length(ti, pp->g, l2);
-            uint64_t from = have > start ? have : start;
-            /* Merge following layers while the message stays small. */
-            while (l2 < pp->layers) {
-                uint64_t e2 = jpip__precinct_bin_length(ti, pp->g, (uint16_t)(l2 + 1));
-                if (e2 - from > MERGE_BYTES)
+            int ended = 0;
+            for (uint16_t l = 0; l < ti->nlayers; l++) {
+                const struct jpip__packet *pk = &ti->pk[base + l];
+                if (!jpip__pk_present(pk))
                     break;
-                end = e2;
-                l2++;
+                acc += pk->len + (ti->ph_len ? ti->ph_len[base + l] : 0);
+                if (l + 1 == r->layer)
+                    start = acc;
+                if (l == r->layer) {
+                    end = acc;
+                    from = have > start ? have : start;
+                } else if (l > r->layer && l < pp->layers && !ended) {
+                    if (acc - from > MERGE_BYTES)
+                        ended = 1; /* merge following layers while the message stays small */
+                    else {
+                        end = acc;
+                        l2 = (uint16_t)(l + 1);
+                    }
+                }
             }
+            total = acc;
             pp->next = l2;
             if (have == JPIP__CM_ALL || from >= end)
                 continue;
-            uint64_t total = jpip__precinct_bin_length(ti, pp->g, ti->nlayers);
             struct plan_bin b = {JPIP__CLS_PRECINCT, pc->cs, pp->id, from, end, total};
             uint64_t h = header_estimate(pp->id, from, end - from);
             if (h + (end - from) > left) {
