@@ -321,15 +321,26 @@ static void printable_name(const char *s, size_t n, char out[40])
     size_t k = 0;
     for (; k < n && k < 32; k++)
         out[k] = s[k] >= 0x20 && s[k] < 0x7f ? s[k] : '?';
-    if (n > 32)
-        out[k++] = '.', out[k++] = '.', out[k++] = '.';
+    if (n > 32) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
     out[k] = '\0';
+}
+
+/* 1 when s[0..n) spells the NUL-terminated lit (never reads lit past its end). */
+static int name_is(const char *lit, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lit[i] == '\0' || lit[i] != s[i])
+            return 0;
+    return lit[n] == '\0';
 }
 
 static int lookup(const char *name, size_t n)
 {
     for (int f = 0; f < JPIP__F_COUNT; f++)
-        if (strlen(fields[f].name) == n && memcmp(fields[f].name, name, n) == 0)
+        if (name_is(fields[f].name, name, n))
             return f;
     return -1;
 }

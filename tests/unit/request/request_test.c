@@ -247,6 +247,11 @@ TEST(field_errors_name_field_and_offset)
 {
     EXPECT_FAIL("len=1&bogus=3", JPIP_EMALFORMED, "unrecognised request field 'bogus' at offset 6");
     EXPECT_FAIL("Len=1", JPIP_EMALFORMED, "unrecognised request field 'Len'");
+    EXPECT_FAIL("abcdefghijklmnopqrstuvwxyz0123456789=1", JPIP_EMALFORMED,
+                "unrecognised request field 'abcdefghijklmnopqrstuvwxyz012345...' at offset 0");
+    EXPECT_FAIL("len=1&a\x01"
+                "b=1",
+                JPIP_EMALFORMED, "unrecognised request field 'a?b' at offset 6");
     EXPECT_FAIL("len=1&len=2", JPIP_EMALFORMED, "field 'len' repeated at offset 6");
     EXPECT_FAIL("len", JPIP_EMALFORMED, "field 'len' needs a value");
     EXPECT_FAIL("len=", JPIP_EMALFORMED, "len: empty value at offset 4");
