@@ -6,7 +6,7 @@
 #   make asan           gcc build with ASan+UBSan in build-asan/, run the ctest suite
 #   make fuzz           clang + libFuzzer build in build-fuzz/, run each harness for FUZZ_SECONDS
 #   make lint           include-direction, banned-function, symbol-prefix and format checks
-#   make serve          (placeholder until jpipd lands)
+#   make serve          build, make sample images, run jpipd on 127.0.0.1:PORT (8080)
 #   make clean          remove the three build directories above
 # Variables: BUILD_DIR ASAN_DIR FUZZ_DIR FUZZ_SECONDS JOBS CLANG_FORMAT CMAKE_ARGS.
 
@@ -87,10 +87,10 @@ lint: deps
 	$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_FILES)
 	@echo "lint: ok"
 
-# TODO(jpipd): run the server on the sample images once tools/jpipd exists (a later issue).
+# Make the sample images in $(BUILD_DIR)/samples and run jpipd on them in the foreground
+# (scripts/serve.sh; PORT=8080 and HOST=127.0.0.1 unless set).
 serve: build
-	@echo "make serve: jpipd is not built yet (the server lands in a later issue)." >&2
-	@exit 1
+	BUILD_DIR=$(BUILD_DIR) bash scripts/serve.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
