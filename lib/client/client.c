@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "databin/window.h"
+#include "request/response_headers.h"
 #include "stream/stream_reader.h"
 
 #define MAX_QUERY_BYTES (1u << 20)
@@ -295,59 +296,29 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
     return JPIP_OK;
 }
 
-/* Value of header name (case-insensitive) in the header lines, copied into out. */
-static int header_get(const char *h, const char *name, char *out, size_t cap)
+/* Feed every header line ("Name: value") to the JPIP response-header parser; a malformed
+ * JPIP-* header is ignored (as if absent), other headers are not ours. */
+static void parse_headers(const char *h, struct jpip__resp_info *info)
 {
-    size_t nl = strlen(name);
-    for (const char *p = h; p && *p;) {
-        const char *e = strpbrk(p, "\r\n");
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len > nl && p[nl] == ':') {
-            size_t i = 0;
-            while (i < nl && (p[i] | 0x20) == (name[i] | 0x20))
-                i++;
-            if (i == nl) {
-                const char *v = p + nl + 1;
-                size_t vl = len - nl - 1;
-                while (vl && (*v == ' ' || *v == '\t')) {
-                    v++;
-                    vl--;
-                }
-                while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
-                    vl--;
-                if (vl >= cap)
-                    vl = cap - 1;
-                memcpy(out, v, vl);
-                out[vl] = '\0';
-                return 1;
+    for (const char *p = h; *p;) {
+        size_t len = strcspn(p, "\r\n");
+        const char *colon = memchr(p, ':', len);
+        if (colon) {
+            const char *v = colon + 1;
+            size_t vl = len - (size_t)(v - p);
+            while (vl && (*v == ' ' || *v == '\t')) {
+                v++;
+                vl--;
             }
+            while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+                vl--;
+            struct jpip__err e;
+            jpip__resp_header_parse(info, p, (size_t)(colon - p), v, vl, &e);
         }
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return 0;
-}
-
-/* A parameter of JPIP-cnew ("cid=..,path=..,transport=.."). */
-static int cnew_param(const char *v, const char *key, char *out, size_t cap)
-{
-    size_t kl = strlen(key);
-    for (const char *p = v; *p;) {
-        while (*p == ' ' || *p == ',')
+        p += len;
+        while (*p == '\r' || *p == '\n')
             p++;
-        size_t n = strcspn(p, ",");
-        if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
-            size_t vl = n - kl - 1;
-            if (vl >= cap)
-                vl = cap - 1;
-            memcpy(out, p + kl + 1, vl);
-            out[vl] = '\0';
-            return 1;
-        }
-        p += n;
     }
-    return 0;
 }
 
 int jpip_client_begin_response(struct jpip_client *c, int status, const char *headers)
@@ -357,15 +328,21 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
     c->st.responses++;
     if (!headers)
         headers = "";
-    char v[512];
-    if (header_get(headers, "JPIP-tid", v, sizeof v) && v[0]) {
-        if (c->tid[0] && strcmp(v, c->tid) != 0) {
+    struct jpip__resp_info info;
+    jpip__resp_info_init(&info, c->alloc, 64);
+    parse_headers(headers, &info);
+    if ((info.present >> JPIP__H_TID) & 1 && info.tid.len && info.tid.len < sizeof c->tid) {
+        if (c->tid[0] &&
+            (strlen(c->tid) != info.tid.len || memcmp(c->tid, info.tid.ptr, info.tid.len) != 0)) {
             /* The target changed: what we hold belongs to the old version. */
             jpip__bin_store_clear(c->store);
             c->need_model = 0;
         }
-        snprintf(c->tid, sizeof c->tid, "%.255s", v);
+        memcpy(c->tid, info.tid.ptr, info.tid.len);
+        c->tid[info.tid.len] = '\0';
     }
+    if ((status == 404 || status == 503) && c->on_channel)
+        jpip__resp_info_free(&info);
     if (status == 404 && c->on_channel) {
         /* The channel is gone (server restarted, session reaped): start again and say what
          * we hold. */
@@ -379,22 +356,35 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
         return JPIP_OK;
     }
     if (status != 200 && status != 202) {
-        char reason[256] = "";
-        header_get(headers, "Reason", reason, sizeof reason);
+        jpip__resp_info_free(&info);
         return jpip__errf(&c->err, status == 404 ? JPIP_ENOTFOUND : JPIP_EPROTOCOL,
-                          "server answered %d%s%s", status, reason[0] ? ": " : "", reason);
+                          "server answered %d", status);
     }
     if (c->asked_cnew) {
-        if (header_get(headers, "JPIP-cnew", v, sizeof v) &&
-            cnew_param(v, "cid", c->cid, sizeof c->cid)) {
-            if (!cnew_param(v, "path", c->chan_path, sizeof c->chan_path))
+        const struct jpip__resp_cnew *cn = &info.cnew;
+        if ((info.present >> JPIP__H_CNEW) & 1 && cn->cid.len && cn->cid.len < sizeof c->cid &&
+            cn->path.len < sizeof c->chan_path) {
+            memcpy(c->cid, cn->cid.ptr, cn->cid.len);
+            c->cid[cn->cid.len] = '\0';
+            const char *pp = cn->path.ptr;
+            size_t pl = cn->path.len;
+            while (pl && *pp == '/') { /* kept relative: next_request adds the slash */
+                pp++;
+                pl--;
+            }
+            if (pl) {
+                memcpy(c->chan_path, pp, pl);
+                c->chan_path[pl] = '\0';
+            } else {
                 snprintf(c->chan_path, sizeof c->chan_path, "jpip");
+            }
             c->have_channel = 1;
             c->st.channels_opened++;
         } else {
             c->channel_refused = 1; /* no channel granted: stateless from now on */
         }
     }
+    jpip__resp_info_free(&info);
     /* A channel keeps the previous message's class and codestream across responses. */
     jpip__stream_reader_reset(&c->rd, c->on_channel || c->have_channel);
     c->in_response = 1;
