@@ -64,6 +64,17 @@ void jpip_server_set_log(struct jpip_server *s, jpip_log_fn fn, void *user)
     s->log_user = user;
 }
 
+#if defined(__GNUC__)
+#define JPIP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define JPIP_PRINTF(f, a)
+#endif
+
+static void logf_(struct jpip_server *s, enum jpip_log_level lv, const char *fmt, ...)
+    JPIP_PRINTF(3, 4);
+static int header(struct jpip_response *r, const char *fmt, ...) JPIP_PRINTF(2, 3);
+static void fail(struct jpip_response *r, int status, const char *fmt, ...) JPIP_PRINTF(3, 4);
+
 static void logf_(struct jpip_server *s, enum jpip_log_level lv, const char *fmt, ...)
 {
     if (!s->log)
