@@ -211,10 +211,8 @@ static int on_precinct(void *user, uint16_t c, uint8_t res, uint32_t p)
     uint64_t s = ti->comp[c].res[res].s_base + p;
     uint64_t id = jpip__precinct_bin_id(pc->c->mh.siz.ntiles, pc->c->mh.siz.csiz, ti->tile, c, s);
     uint16_t layers = cb->layers == 0 || cb->layers > ti->nlayers ? ti->nlayers : cb->layers;
-    uint64_t want = jpip__precinct_bin_length(ti, g, layers);
-    uint64_t have = jpip__plan_have(cb->r, JPIP__CLS_PRECINCT, pc->cs, id);
-    if (want == 0 || (have != JPIP__CM_ALL && have >= want) || have == JPIP__CM_ALL)
-        return 0;
+    /* What the client holds is looked at when the precinct's turn comes (response.c), so a
+     * response cut short by len= never pays for precincts it does not reach. */
     if (pc->nprec == cb->cap) {
         uint32_t ncap = cb->cap ? cb->cap * 2 : 256;
         struct plan_prec *nv =

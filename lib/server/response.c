@@ -201,16 +201,19 @@ static int next_message(struct jpip_response *r, uint64_t produced)
                 return rc;
             uint64_t have = jpip__plan_have(r, JPIP__CLS_PRECINCT, pc->cs, pp->id);
             /* One pass over the precinct's packets: where this layer starts, how far to
-             * merge small following layers, and the bin's total length. */
+             * merge small following layers, the bin's total length, and the first layer the
+             * client does not already hold. */
             uint64_t base = (uint64_t)pp->g * ti->nlayers, acc = 0, start = 0, end = 0;
             uint64_t total = 0, from = 0;
-            uint16_t l2 = (uint16_t)(r->layer + 1);
+            uint16_t l2 = (uint16_t)(r->layer + 1), first_missing = pp->layers;
             int ended = 0;
             for (uint16_t l = 0; l < ti->nlayers; l++) {
                 const struct jpip__packet *pk = &ti->pk[base + l];
                 if (!jpip__pk_present(pk))
                     break;
                 acc += pk->len + (ti->ph_len ? ti->ph_len[base + l] : 0);
+                if (acc > have && l >= r->layer && l < first_missing)
+                    first_missing = l;
                 if (l + 1 == r->layer)
                     start = acc;
                 if (l == r->layer) {
@@ -226,9 +229,11 @@ static int next_message(struct jpip_response *r, uint64_t produced)
                 }
             }
             total = acc;
-            pp->next = l2;
-            if (have == JPIP__CM_ALL || from >= end)
+            if (have == JPIP__CM_ALL || from >= end) {
+                pp->next = first_missing; /* held already: come back at its first gap */
                 continue;
+            }
+            pp->next = l2;
             struct plan_bin b = {JPIP__CLS_PRECINCT, pc->cs, pp->id, from, end, total};
             uint64_t h = header_estimate(pp->id, from, end - from);
             if (h + (end - from) > left) {
