@@ -67,6 +67,8 @@ static int prec_begin(struct rc_state *s, uint32_t g)
         ch[b] = sp.ch;
     }
     size_t need = jpip__prec_state_size(nb, cw, ch);
+    if (need == 0)
+        return JPIP_OK; /* absurdly large precinct: its packets are written empty */
     if (need > s->ps_cap) {
         void *m = jpip__realloc(s->a, s->ps_mem, 0, need);
         if (!m)

@@ -10,6 +10,11 @@
 
 size_t jpip__prec_state_size(unsigned nbands, const uint32_t *cw, const uint32_t *ch)
 {
+    uint64_t blocks = 0;
+    for (unsigned i = 0; i < nbands; i++)
+        blocks += (uint64_t)cw[i] * ch[i];
+    if (blocks > JPIP_MAX_PRECINCT_CBLKS)
+        return 0;
     size_t n = ALIGN8(sizeof(struct jpip__prec_state));
     for (unsigned i = 0; i < nbands; i++) {
         uint64_t nc = (uint64_t)cw[i] * ch[i];

@@ -33,7 +33,12 @@ struct jpip__prec_state {
     struct jpip__cblk_state *cblk;
 };
 
-/* Bytes of storage a precinct state needs for bands of cw[i] x ch[i] code-blocks. */
+/* At most this many code-blocks in one precinct (2^22: a 2^17 x 2^17 sample precinct of 64x64
+ * blocks); larger ones are refused before any allocation, whatever SIZ/COD claim. */
+#define JPIP_MAX_PRECINCT_CBLKS (1u << 22)
+
+/* Bytes of storage a precinct state needs for bands of cw[i] x ch[i] code-blocks; 0 when the
+ * precinct has more than JPIP_MAX_PRECINCT_CBLKS code-blocks. */
 size_t jpip__prec_state_size(unsigned nbands, const uint32_t *cw, const uint32_t *ch);
 /* Lay out a precinct state in mem (jpip__prec_state_size bytes, suitably aligned). */
 struct jpip__prec_state *jpip__prec_state_init(void *mem, unsigned nbands, const uint32_t *cw,

@@ -167,8 +167,9 @@ static int win_ensure(struct walker *w, uint64_t pos, size_t need)
     return JPIP_OK;
 }
 
-static struct jpip__prec_state *prec_state(struct walker *w, uint32_t g)
+static struct jpip__prec_state *prec_state(struct walker *w, uint32_t g, int *rc)
 {
+    *rc = JPIP_ENOMEM;
     if (w->st[g])
         return w->st[g];
     const struct jpip__tile_index *ti = w->ti;
@@ -194,6 +195,13 @@ static struct jpip__prec_state *prec_state(struct walker *w, uint32_t g)
     }
     (void)siz;
     size_t sz = jpip__prec_state_size(nb, cw, ch);
+    if (sz == 0) {
+        *rc = jpip__errf(w->err, JPIP_ELIMIT,
+                         "tile %u: precinct %u of component %u, resolution %u has more than %u "
+                         "code-blocks",
+                         ti->tile, p, c, r, JPIP_MAX_PRECINCT_CBLKS);
+        return NULL;
+    }
     void *mem = jpip__alloc(w->a, sz);
     if (!mem)
         return NULL;
@@ -215,9 +223,12 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
     uint64_t k = (uint64_t)g * ti->nlayers + l;
     uint64_t start = w->pos;
     uint8_t scod = ti->coding.scod;
-    struct jpip__prec_state *st = prec_state(w, g);
+    int prc;
+    struct jpip__prec_state *st = prec_state(w, g, &prc);
     if (!st)
-        return jpip__errf(w->err, JPIP_ENOMEM, "out of memory for precinct state");
+        return prc == JPIP_ELIMIT
+                   ? JPIP_ELIMIT
+                   : jpip__errf(w->err, JPIP_ENOMEM, "out of memory for precinct state");
     int packed = ti->packed != NULL;
     /* SOP (A.8.1): optional even when allowed. */
     if ((scod & 2) && ti->data_len - w->pos >= 6) {

@@ -114,4 +114,42 @@ TEST(codestream_after_5gib_of_sparse_box)
     unlink(path);
 }
 
+/* A 65536x65536 single-tile codestream with 4x4 code-blocks and maximal precincts claims 2^26
+ * code-blocks in one precinct: indexing must refuse it before allocating for them. */
+TEST(absurd_precinct_is_refused_before_allocation)
+{
+    uint8_t b[256];
+    size_t n = 0;
+    const uint8_t soc_siz[] = {0xFF, 0x4F, 0xFF, 0x51, 0x00, 0x29, 0x00, 0x00, 0, 1, 0, 0,
+                               0,    1,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0,
+                               0,    1,    0,    0,    0,    1,    0,    0,    0, 0, 0, 0,
+                               0,    0,    0,    0,    0,    1,    0x07, 1,    1};
+    memcpy(b + n, soc_siz, sizeof soc_siz);
+    n += sizeof soc_siz;
+    const uint8_t cod[] = {0xFF, 0x52, 0x00, 0x0C, 0x00, 0x00, 0x00,
+                           0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01};
+    memcpy(b + n, cod, sizeof cod);
+    n += sizeof cod;
+    const uint8_t qcd[] = {0xFF, 0x5C, 0x00, 0x04, 0x40, 0x48};
+    memcpy(b + n, qcd, sizeof qcd);
+    n += sizeof qcd;
+    const uint8_t sot[] = {0xFF, 0x90, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00,
+                           0x00, 15,   0x00, 0x01, 0xFF, 0x93, 0x00};
+    memcpy(b + n, sot, sizeof sot);
+    n += sizeof sot;
+    b[n++] = 0xFF;
+    b[n++] = 0xD9;
+    struct jpip_source src;
+    jpip_memory_source_init(&src, b, n);
+    struct jpip_target *t;
+    int rc = jpip_target_open(&t, &src, NULL, NULL);
+    if (rc)
+        fprintf(stderr, "%s\n", jpip_target_errmsg(t));
+    ASSERT_OK(rc);
+    struct jpip_tile_info ti;
+    ASSERT_EQ_INT(jpip_target_tile_info(t, 0, 0, &ti), JPIP_ELIMIT);
+    ASSERT_STR_CONTAINS(jpip_target_errmsg(t), "code-blocks");
+    jpip_target_destroy(t);
+}
+
 RUN_TESTS()
