@@ -23,7 +23,7 @@
 #include "databin/window.h"
 #include "stream/stream_reader.h"
 
-char dir[64];
+char dir[512];
 int harness_jpt; /* check_view rebuilds from tile data-bins */
 
 /* ---- a test-side bin store: appends in order, counts bytes received twice ---- */
@@ -107,7 +107,7 @@ static inline int resolve(void *user, const char *name, size_t len, struct jpip_
                           char *msg, size_t msglen)
 {
     (void)user;
-    char path[512];
+    char path[1100];
     if (len > 200 || memchr(name, '/', len)) {
         snprintf(msg, msglen, "bad name");
         return JPIP_EINVAL;
@@ -224,7 +224,7 @@ static inline int check_view(const char *file, struct tstore *st, unsigned d,
         jpip__buf_free(&out);
         return 0;
     }
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     size_t olen = 0;
     uint8_t *orig = slurp(path, &olen);
@@ -317,7 +317,7 @@ static inline int make_files(void)
 
 static inline void frame_size(const char *file, unsigned d, uint32_t *w, uint32_t *h)
 {
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     struct jpip_source src;
     jpip_file_source_open(&src, path);
@@ -338,7 +338,7 @@ static inline void view_canvas(const char *file, unsigned d, uint32_t ox, uint32
 {
     uint32_t fw, fh;
     frame_size(file, d, &fw, &fh);
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     struct jpip_source src;
     jpip_file_source_open(&src, path);
