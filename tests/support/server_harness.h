@@ -188,7 +188,7 @@ static inline int fetch(struct jpip_server *s, const char *path, const char *que
 
 static inline int sh(const char *cmd)
 {
-    char full[2100];
+    char full[4200];
     snprintf(full, sizeof full, "%s >/dev/null 2>&1", cmd);
     return system(full);
 }
@@ -276,7 +276,7 @@ const struct file_case files[] = {
 
 static inline void remove_files(void)
 {
-    char cmd[128];
+    char cmd[600];
     if (dir[0] && strncmp(dir, "/tmp/jpip_srvtest_", 18) == 0) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd) != 0)
@@ -293,7 +293,7 @@ static inline int make_files(void)
         return -1;
     atexit(remove_files);
     /* a 203x157 RGB test picture with edges and texture */
-    char ppm[256];
+    char ppm[600];
     snprintf(ppm, sizeof ppm, "%s/in.ppm", dir);
     FILE *f = fopen(ppm, "wb");
     fprintf(f, "P6\n203 157\n255\n");
@@ -306,7 +306,7 @@ static inline int make_files(void)
         }
     fclose(f);
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char cmd[512];
+        char cmd[2000];
         snprintf(cmd, sizeof cmd, "opj_compress -i %s -o %s/%s %s", ppm, dir, files[i].name,
                  files[i].opts);
         if (sh(cmd) != 0)

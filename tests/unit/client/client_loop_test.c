@@ -70,7 +70,7 @@ static int view_matches(struct jpip_client *c, const char *file, unsigned d, uin
     }
     struct jpip__rect cv;
     view_canvas(file, d, ox, oy, sx, sy, &cv);
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     size_t olen;
     uint8_t *orig = slurp(path, &olen);

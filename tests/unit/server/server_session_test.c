@@ -344,7 +344,7 @@ TEST(jpt_stream_views_decode_exactly)
 /* A JPX with three codestreams: signature, ftyp 'jpx ', then one jp2c box per codestream. */
 static int make_jpx(const char *name, int n)
 {
-    char path[512];
+    char path[1100];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -354,7 +354,7 @@ static int make_jpx(const char *name, int n)
                                    'x',  ' ', 0, 0,  0,   0,   'j', 'p', 'x',  ' '};
     fwrite(head, 1, sizeof head, f);
     for (int i = 0; i < n; i++) {
-        char j2k[256], cmd[1024];
+        char j2k[600], cmd[1800];
         snprintf(j2k, sizeof j2k, "%s/frame%d.j2k", dir, i);
         snprintf(cmd, sizeof cmd,
                  "opj_compress -i %s/in.ppm -o %s -p RPCL -c [32,32],[16,16] -r %d,%d,%d", dir, j2k,
@@ -417,7 +417,7 @@ TEST(jhelioviewer_pattern_gets_every_frame_exact)
         jpip__buf_init(&out, NULL, SIZE_MAX);
         struct jpip__err err = {{0}, 0};
         ASSERT_OK(jpip__reconstruct(&src, (uint64_t)frame, &o, NULL, &out, NULL, &err));
-        char path[512];
+        char path[1100];
         snprintf(path, sizeof path, "%s/frame%d.j2k", dir, frame);
         size_t olen;
         uint8_t *orig = slurp(path, &olen);
