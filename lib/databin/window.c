@@ -205,6 +205,13 @@ int jpip__window_precincts(const struct jpip__tile_index *ti, const struct jpip_
                            uint16_t c, unsigned discard, const struct jpip__rect *canvas,
                            jpip__precinct_fn fn, void *user)
 {
+    return jpip__window_precincts_at(ti, siz, c, discard, canvas, -1, fn, user);
+}
+
+int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                              uint16_t c, unsigned discard, const struct jpip__rect *canvas,
+                              int only_r, jpip__precinct_fn fn, void *user)
+{
     const struct jpip__comp_layout *cl = &ti->comp[c];
     const struct jpip__tccp *tc = &ti->coding.tccp[c];
     const unsigned nl = tc->nl;
@@ -255,7 +262,7 @@ int jpip__window_precincts(const struct jpip__tile_index *ti, const struct jpip_
     need[0][0] = (struct prect){wx.a, wy.a, wx.b, wy.b};
     for (unsigned r = 0; r <= rk; r++) {
         const struct jpip__res_layout *rl = &cl->res[r];
-        if (rl->npw == 0 || rl->nph == 0)
+        if (rl->npw == 0 || rl->nph == 0 || (only_r >= 0 && r != (unsigned)only_r))
             continue;
         struct prect pr[6];
         unsigned npr = 0;

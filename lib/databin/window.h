@@ -54,5 +54,9 @@ typedef int (*jpip__precinct_fn)(void *user, uint16_t c, uint8_t r, uint32_t p);
 int jpip__window_precincts(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
                            uint16_t c, unsigned discard, const struct jpip__rect *canvas,
                            jpip__precinct_fn fn, void *user);
+/* The same for resolution only_r alone (nothing when only_r is above the kept ones). */
+int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                              uint16_t c, unsigned discard, const struct jpip__rect *canvas,
+                              int only_r, jpip__precinct_fn fn, void *user);
 
 #endif

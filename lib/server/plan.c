@@ -213,14 +213,14 @@ static int on_precinct(void *user, uint16_t c, uint8_t res, uint32_t p)
     uint16_t layers = cb->layers == 0 || cb->layers > ti->nlayers ? ti->nlayers : cb->layers;
     /* What the client holds is looked at when the precinct's turn comes (response.c), so a
      * response cut short by len= never pays for precincts it does not reach. */
-    if (pc->nprec == cb->cap) {
-        uint32_t ncap = cb->cap ? cb->cap * 2 : 256;
-        struct plan_prec *nv =
-            jpip__realloc(cb->r->srv->alloc, pc->prec, cb->cap * sizeof *nv, ncap * sizeof *nv);
+    if (pc->nprec == pc->cap_prec) {
+        uint32_t ncap = pc->cap_prec ? pc->cap_prec * 2 : 256;
+        struct plan_prec *nv = jpip__realloc(cb->r->srv->alloc, pc->prec, pc->cap_prec * sizeof *nv,
+                                             ncap * sizeof *nv);
         if (!nv)
             return JPIP_ENOMEM;
         pc->prec = nv;
-        cb->cap = ncap;
+        pc->cap_prec = ncap;
     }
     pc->prec[pc->nprec++] = (struct plan_prec){ti->tile, g, id, 0, layers, res};
     if (layers > pc->max_layers)
@@ -269,23 +269,21 @@ static int plan_tile_bin(struct jpip_response *r, struct plan_cs *pc, struct jpi
     return push_bin(r, &pc->hdr, &pc->nhdr, JPIP__CLS_TILE, pc->cs, ti->tile, total, want);
 }
 
-/* Order the precincts by resolution, keeping the (tile, precinct) order in which they were
- * found within each resolution: a stable counting sort (resolutions are few). */
-static int sort_by_resolution(struct jpip_response *r, struct plan_cs *pc)
+int jpip__plan_next_resolution(struct jpip_response *r, struct plan_cs *pc)
 {
-    uint32_t count[JPIP_MAX_LEVELS + 2] = {0};
-    for (uint32_t i = 0; i < pc->nprec; i++)
-        count[pc->prec[i].r + 1]++;
-    for (unsigned k = 1; k < JPIP_MAX_LEVELS + 2; k++)
-        count[k] += count[k - 1];
-    struct plan_prec *out = jpip__alloc(r->srv->alloc, pc->nprec * sizeof *out);
-    if (!out)
-        return JPIP_ENOMEM;
-    for (uint32_t i = 0; i < pc->nprec; i++)
-        out[count[pc->prec[i].r]++] = pc->prec[i];
-    jpip__free(r->srv->alloc, pc->prec);
-    pc->prec = out;
-    return JPIP_OK;
+    if (pc->planned_r >= pc->max_r)
+        return 0;
+    int res = ++pc->planned_r;
+    const struct jpip__siz *siz = &pc->c->mh.siz;
+    struct prec_cb cb = {r, pc, NULL, pc->layers, 0, 0};
+    for (uint32_t i = 0; i < pc->ntcs; i++) {
+        struct jpip__tile_index *ti;
+        JPIP_TRY(jpip__cs_tile(pc->c, pc->tcs[i].tile, &ti));
+        cb.ti = ti;
+        JPIP_TRY(jpip__window_precincts_at(ti, siz, pc->tcs[i].comp, pc->discard, &pc->canvas, res,
+                                           on_precinct, &cb));
+    }
+    return 1;
 }
 
 static int plan_codestream(struct jpip_response *r, const struct jpip__request *q, unsigned cs,
@@ -382,7 +380,11 @@ static int plan_codestream(struct jpip_response *r, const struct jpip__request *
         tx1 = siz->ntx;
     if (ty1 > siz->nty)
         ty1 = siz->nty;
-    struct prec_cb cb = {r, pc, NULL, layers, 0, 0};
+    pc->discard = w.discard;
+    pc->canvas = *cv;
+    pc->layers = layers;
+    pc->planned_r = -1;
+    pc->max_r = -1;
     int rc = JPIP_OK;
     for (uint32_t ty = ty0; ty < ty1 && rc >= 0; ty++)
         for (uint32_t tx = tx0; tx < tx1 && rc >= 0; tx++) {
@@ -407,15 +409,29 @@ static int plan_codestream(struct jpip_response *r, const struct jpip__request *
             }
             rc = push_bin(r, &pc->hdr, &pc->nhdr, JPIP__CLS_TILE_HEADER, cs, t, ti->hdr_len,
                           ti->hdr_len);
-            cb.ti = ti;
-            for (uint16_t k = 0; k < nc && rc >= 0; k++)
-                if (comp[k])
-                    rc = jpip__window_precincts(ti, siz, k, w.discard, cv, on_precinct, &cb);
+            if (ti->nlayers > pc->max_layers)
+                pc->max_layers = ti->nlayers;
+            for (uint16_t k = 0; k < nc && rc >= 0; k++) {
+                if (!comp[k])
+                    continue;
+                unsigned nl = ti->coding.tccp[k].nl;
+                int top = nl > w.discard ? (int)(nl - w.discard) : 0;
+                if (top > pc->max_r)
+                    pc->max_r = top;
+                struct plan_tc *nv = jpip__realloc(r->srv->alloc, pc->tcs, pc->ntcs * sizeof *nv,
+                                                   (pc->ntcs + 1) * sizeof *nv);
+                if (!nv) {
+                    rc = JPIP_ENOMEM;
+                    break;
+                }
+                pc->tcs = nv;
+                pc->tcs[pc->ntcs++] = (struct plan_tc){t, k};
+            }
         }
     jpip__free(r->srv->alloc, comp);
-    if (rc < 0)
-        return rc;
-    return pc->nprec ? sort_by_resolution(r, pc) : JPIP_OK;
+    if (pc->layers && pc->layers < pc->max_layers)
+        pc->max_layers = pc->layers;
+    return rc;
 }
 
 int jpip__plan_build(struct jpip_response *r, const struct jpip__request *q, int use_model,
@@ -486,6 +502,7 @@ void jpip__plan_free(struct jpip_response *r)
     for (uint32_t i = 0; i < r->npcs; i++) {
         jpip__free(a, r->pcs[i].hdr);
         jpip__free(a, r->pcs[i].prec);
+        jpip__free(a, r->pcs[i].tcs);
     }
     jpip__free(a, r->pcs);
     jpip__free(a, r->meta);

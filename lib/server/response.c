@@ -182,6 +182,14 @@ static int next_message(struct jpip_response *r, uint64_t produced)
         }
         if (r->phase == 2) {
             struct plan_cs *pc = &r->pcs[r->ics];
+            if (r->iprec >= pc->nprec && r->layer == 0) {
+                /* The first sweep lists each resolution when it gets there. */
+                int more = jpip__plan_next_resolution(r, pc);
+                if (more < 0)
+                    return more;
+                if (more)
+                    continue;
+            }
             if (r->iprec >= pc->nprec) {
                 r->iprec = 0;
                 r->layer++;

@@ -79,14 +79,26 @@ struct plan_bin {
     uint64_t total;    /* bin length (the message that reaches it sets the last-byte flag) */
 };
 
+/* A tile-component the view touches; its precincts are listed one resolution at a time. */
+struct plan_tc {
+    uint32_t tile;
+    uint16_t comp;
+};
+
 struct plan_cs {
     uint16_t cs;
     struct jpip__codestream *c;
     struct plan_bin *hdr; /* main header then tile headers (JPP) or tile bins (JPT) */
     uint32_t nhdr;
-    struct plan_prec *prec;
-    uint32_t nprec;
+    struct plan_prec *prec; /* resolutions 0..planned_r, in (resolution, tile, precinct) order */
+    uint32_t nprec, cap_prec;
     uint16_t max_layers;
+    struct plan_tc *tcs;
+    uint32_t ntcs;
+    unsigned discard;
+    struct jpip__rect canvas;
+    uint16_t layers;      /* requested (0 = all) */
+    int planned_r, max_r; /* precincts are listed up to planned_r; max_r is the last */
 };
 
 /* A model=/need= item over a range of bins too large to expand ("P*", "H0-99999"). */
@@ -153,6 +165,10 @@ struct jpip_server {
 /* plan.c */
 int jpip__plan_build(struct jpip_response *r, const struct jpip__request *q, int use_model,
                      struct jpip__err *err);
+/* List the precincts of the next resolution (when the body reaches it, so a response cut
+ * short by len= never plans the rest). Returns 1 when it added a resolution, 0 when all are
+ * listed. */
+int jpip__plan_next_resolution(struct jpip_response *r, struct plan_cs *pc);
 /* What the client holds of a bin, by the response's model (and wildcard rules). */
 uint64_t jpip__plan_have(const struct jpip_response *r, unsigned cls, uint64_t cs, uint64_t id);
 void jpip__plan_free(struct jpip_response *r);
