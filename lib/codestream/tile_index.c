@@ -273,8 +273,9 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
                 }
                 memcpy(w->snap, st, w->st_size[g]);
             }
-            int rc = jpip__packet_header_decode(st, l, w->win + off_in, avail, &hlen, &blen, w->pos,
-                                                w->err);
+            /* No window at all when the tile's data is exhausted: decode from nothing. */
+            const uint8_t *hp = w->win ? w->win + off_in : (const uint8_t *)"";
+            int rc = jpip__packet_header_decode(st, l, hp, avail, &hlen, &blen, w->pos, w->err);
             if (rc != JPIP_AGAIN) {
                 JPIP_TRY(rc);
                 break;
