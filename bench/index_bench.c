@@ -113,7 +113,6 @@ int main(int argc, char **argv)
         printf("%-40s %10.1f %8.2f %10.0f %12.0f %10llu %8.1f %6s\n", name, mb, best * 1e3,
                mb / best, packets / best, packets, bpp, plt ? "PLT" : "walk");
     }
-    printf("(best of %d runs; B/pkt = bytes the index holds per packet after indexing)\n",
-           repeat);
+    printf("(best of %d runs; B/pkt = bytes the index holds per packet after indexing)\n", repeat);
     return 0;
 }

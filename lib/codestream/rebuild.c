@@ -90,8 +90,8 @@ static int on_packet(void *user, uint32_t g, uint16_t l)
         uint32_t sop = pk->hlen; /* the SOP segment, 0 or 6 bytes */
         JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk), dst, sop));
         memcpy(dst + sop, ti->packed + ti->ph_off[k], ph);
-        JPIP_TRY(
-            jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk) + sop, dst + sop + ph, pk->len - sop));
+        JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk) + sop, dst + sop + ph,
+                                         pk->len - sop));
     } else {
         JPIP_TRY(jpip__cs_read_tile_data(e->cs, ti->tile, jpip__pk_off(pk), dst, pk->len));
     }
