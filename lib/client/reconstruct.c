@@ -100,11 +100,10 @@ static uint64_t next_packet(struct rc_state *s, unsigned layer)
         JPIP_OK)
         goto stop;
     p += hl;
-    if (scod & 4) {
-        if (n - p < 2)
+    if (scod & 4) { /* EPH is mandatory when signalled */
+        if (n - p < 2 || jpip__be16(s->bin + p) != JPIP_MK_EPH)
             goto stop;
-        if (jpip__be16(s->bin + p) == JPIP_MK_EPH)
-            p += 2;
+        p += 2;
     }
     if (bl > n - p)
         goto stop;

@@ -15,6 +15,7 @@ struct jpip__bits {
     uint32_t buf;
     unsigned ct;
     int overrun;
+    int marker; /* a byte with its MSB set followed 0xFF: a marker, not header data */
 };
 
 static inline void jpip__bits_init(struct jpip__bits *b, const uint8_t *p, size_t len)
@@ -24,16 +25,20 @@ static inline void jpip__bits_init(struct jpip__bits *b, const uint8_t *p, size_
     b->buf = 0;
     b->ct = 0;
     b->overrun = 0;
+    b->marker = 0;
 }
 
 static inline void jpip__bits_bytein(struct jpip__bits *b)
 {
     b->buf = (b->buf << 8) & 0xFFFF;
     b->ct = b->buf == 0xFF00 ? 7 : 8;
-    if (b->p < b->end)
+    if (b->p < b->end) {
+        if (b->ct == 7 && (*b->p & 0x80))
+            b->marker = 1; /* bit stuffing keeps this bit 0 inside a packet header */
         b->buf |= *b->p++;
-    else
+    } else {
         b->overrun = 1;
+    }
 }
 
 static inline unsigned jpip__bits_get(struct jpip__bits *b)

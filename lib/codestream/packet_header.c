@@ -112,6 +112,10 @@ int jpip__packet_header_decode(struct jpip__prec_state *st, unsigned layer, cons
     uint64_t body = 0;
     if (!jpip__bits_get(&b)) {
         jpip__bits_align(&b);
+        if (b.marker)
+            return jpip__errf(err, JPIP_EMALFORMED,
+                              "packet header at offset %llu runs into a marker",
+                              (unsigned long long)off);
         if (b.overrun)
             return JPIP_AGAIN;
         *hdr_len = jpip__bits_consumed(&b);
@@ -193,6 +197,11 @@ int jpip__packet_header_decode(struct jpip__prec_state *st, unsigned layer, cons
         }
     }
     jpip__bits_align(&b);
+    if (b.marker)
+        return jpip__errf(err, JPIP_EMALFORMED,
+                          "packet header at offset %llu runs into a marker (0xFF then a byte "
+                          "with its top bit set)",
+                          (unsigned long long)off);
     if (b.overrun)
         return JPIP_AGAIN;
     *hdr_len = jpip__bits_consumed(&b);

@@ -33,9 +33,10 @@ struct jpip__prec_state {
     struct jpip__cblk_state *cblk;
 };
 
-/* At most this many code-blocks in one precinct (2^22: a 2^17 x 2^17 sample precinct of 64x64
- * blocks); larger ones are refused before any allocation, whatever SIZ/COD claim. */
-#define JPIP_MAX_PRECINCT_CBLKS (1u << 22)
+/* At most this many code-blocks in one precinct (2^20: a 65536 x 65536 sample precinct of 64x64
+ * blocks, far beyond real files); larger ones are refused before any allocation, whatever
+ * SIZ/COD claim. */
+#define JPIP_MAX_PRECINCT_CBLKS (1u << 20)
 
 /* Bytes of storage a precinct state needs for bands of cw[i] x ch[i] code-blocks; 0 when the
  * precinct has more than JPIP_MAX_PRECINCT_CBLKS code-blocks. */

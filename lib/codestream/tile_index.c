@@ -16,6 +16,8 @@
 #include "common/bytes.h"
 #include "common/source.h"
 
+/* Packet-header state (tag trees, code-block states) alive at once during a tile walk. */
+#define MAX_LIVE_STATE_BYTES ((uint64_t)256 << 20)
 #define WINDOW_BYTES (16u << 10) /* minimum read: most packet headers are far smaller */
 
 void jpip__tile_index_free(struct jpip__tile_index *ti, const struct jpip_allocator *a)
@@ -134,6 +136,7 @@ struct walker {
     size_t *st_size;
     uint8_t *snap;
     size_t snap_cap;
+    uint64_t live_bytes; /* precinct state currently allocated */
     /* PLT lengths */
     const uint32_t *plt;
     uint64_t nplt, iplt;
@@ -202,11 +205,19 @@ static struct jpip__prec_state *prec_state(struct walker *w, uint32_t g, int *rc
                          ti->tile, p, c, r, JPIP_MAX_PRECINCT_CBLKS);
         return NULL;
     }
+    if (w->live_bytes + sz > MAX_LIVE_STATE_BYTES) {
+        *rc = jpip__errf(w->err, JPIP_ELIMIT,
+                         "tile %u: packet-header state would exceed %u MiB (precincts with "
+                         "too many code-blocks)",
+                         ti->tile, (unsigned)(MAX_LIVE_STATE_BYTES >> 20));
+        return NULL;
+    }
     void *mem = jpip__alloc(w->a, sz);
     if (!mem)
         return NULL;
     w->st[g] = jpip__prec_state_init(mem, nb, cw, ch, tc->cblk_style);
     w->st_size[g] = sz;
+    w->live_bytes += sz;
     return w->st[g];
 }
 
@@ -223,12 +234,6 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
     uint64_t k = (uint64_t)g * ti->nlayers + l;
     uint64_t start = w->pos;
     uint8_t scod = ti->coding.scod;
-    int prc;
-    struct jpip__prec_state *st = prec_state(w, g, &prc);
-    if (!st)
-        return prc == JPIP_ELIMIT
-                   ? JPIP_ELIMIT
-                   : jpip__errf(w->err, JPIP_ENOMEM, "out of memory for precinct state");
     int packed = ti->packed != NULL;
     /* SOP (A.8.1): optional even when allowed. */
     if ((scod & 2) && ti->data_len - w->pos >= 6) {
@@ -239,6 +244,35 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
     }
     size_t hlen;
     uint64_t blen;
+    /* An empty packet (first header bit 0) reads no code-block state: while a precinct has
+     * only had empty packets, it needs none, however many code-blocks it claims. */
+    struct jpip__prec_state *st = w->st[g];
+    if (!st) {
+        int empty = 0;
+        if (packed)
+            empty = w->ppos < ti->packed_len && !(ti->packed[w->ppos] & 0x80);
+        else if (w->pos < ti->data_len) {
+            JPIP_TRY(win_ensure(w, w->pos, 1));
+            empty = !(w->win[w->pos - w->win_start] & 0x80);
+        }
+        if (empty) {
+            if (packed) {
+                ti->ph_off[k] = w->ppos;
+                w->ppos += 1;
+            } else {
+                w->pos += 1;
+            }
+            hlen = 1;
+            blen = 0;
+            goto eph;
+        }
+        int prc;
+        st = prec_state(w, g, &prc);
+        if (!st)
+            return prc == JPIP_ELIMIT
+                       ? JPIP_ELIMIT
+                       : jpip__errf(w->err, JPIP_ENOMEM, "out of memory for precinct state");
+    }
     if (packed) {
         uint64_t avail = ti->packed_len - w->ppos;
         int rc = jpip__packet_header_decode(st, l, ti->packed + w->ppos, (size_t)avail, &hlen,
@@ -251,10 +285,6 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
         JPIP_TRY(rc);
         ti->ph_off[k] = w->ppos;
         w->ppos += hlen;
-        if ((scod & 4) && ti->packed_len - w->ppos >= 2 &&
-            jpip__be16(ti->packed + w->ppos) == JPIP_MK_EPH)
-            w->ppos += 2;
-        ti->ph_len[k] = (uint32_t)(w->ppos - ti->ph_off[k]);
     } else {
         size_t want = 64; /* refill only when fewer bytes remain; grown on JPIP_AGAIN */
         for (;;) {
@@ -290,13 +320,35 @@ static int on_packet_walk(void *user, uint32_t g, uint16_t l)
             want = avail * 2 + 64;
         }
         w->pos += hlen;
-        if (scod & 4) {
-            if (ti->data_len - w->pos >= 2) {
-                JPIP_TRY(win_ensure(w, w->pos, 2));
-                if (jpip__be16(w->win + (w->pos - w->win_start)) == JPIP_MK_EPH)
-                    w->pos += 2;
-            }
+    }
+eph:
+    /* EPH (A.8.2): when the coding style says so, every packet header ends with one
+     * (OpenJPEG refuses a packet without it). */
+    if (scod & 4) {
+        int ok = 0;
+        if (packed) {
+            ok = ti->packed_len - w->ppos >= 2 && jpip__be16(ti->packed + w->ppos) == JPIP_MK_EPH;
+            if (ok)
+                w->ppos += 2;
+        } else if (ti->data_len - w->pos >= 2) {
+            JPIP_TRY(win_ensure(w, w->pos, 2));
+            ok = jpip__be16(w->win + (w->pos - w->win_start)) == JPIP_MK_EPH;
+            if (ok)
+                w->pos += 2;
         }
+        if (!ok)
+            return jpip__errf(w->err, JPIP_EMALFORMED,
+                              "tile %u: no EPH marker after the packet header at %s offset %llu",
+                              ti->tile, packed ? "packed-header" : "tile data",
+                              (unsigned long long)(packed ? w->ppos : w->pos));
+    }
+    if (packed)
+        ti->ph_len[k] = (uint32_t)(w->ppos - ti->ph_off[k]);
+    /* A precinct's last layer comes last in every order: its state is no longer needed. */
+    if (l + 1 == ti->nlayers && w->st[g]) {
+        w->live_bytes -= w->st_size[g];
+        jpip__free(w->a, w->st[g]);
+        w->st[g] = NULL;
     }
     uint64_t hl = w->pos - start;
     if (blen > ti->data_len - w->pos)
@@ -466,6 +518,20 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
         goto fail;
     if ((rc = layout_build(ti, &mh->siz, t, cs->limits.max_packets, a, err)) < 0)
         goto fail;
+    /* Every packet takes at least one byte (in the tile's data, or in packed headers), so a
+     * tile claiming more packets than it has bytes is malformed; refuse it before sizing
+     * anything by the claim. (A POC list may leave packets out, so it is exempt.) */
+    uint64_t packed_total = ppt_len;
+    if (mh->has_ppm)
+        for (uint32_t i = 0; i < ntp; i++)
+            packed_total += cs->ppm_chunk_len[cs->tp[first + i].seq];
+    if (ti->coding.npoc == 0 && ti->npk > ti->data_len + packed_total) {
+        rc = jpip__errf(err, JPIP_EMALFORMED,
+                        "tile %u claims %llu packets but holds only %llu bytes of packet data", t,
+                        (unsigned long long)ti->npk,
+                        (unsigned long long)(ti->data_len + packed_total));
+        goto fail;
+    }
     ti->pk = jpip__alloc(a, (size_t)(ti->npk ? ti->npk : 1) * sizeof *ti->pk);
     if (!ti->pk) {
         rc = jpip__errf(err, JPIP_ENOMEM, "out of memory for %llu packets",

@@ -115,7 +115,8 @@ TEST(codestream_after_5gib_of_sparse_box)
 }
 
 /* A 65536x65536 single-tile codestream with 4x4 code-blocks and maximal precincts claims 2^26
- * code-blocks in one precinct: indexing must refuse it before allocating for them. */
+ * code-blocks in each of its 4 precincts; the first packet is not empty, so its header would
+ * need that state: indexing must refuse it before allocating for them. */
 TEST(absurd_precinct_is_refused_before_allocation)
 {
     uint8_t b[256];
@@ -133,8 +134,8 @@ TEST(absurd_precinct_is_refused_before_allocation)
     const uint8_t qcd[] = {0xFF, 0x5C, 0x00, 0x04, 0x40, 0x48};
     memcpy(b + n, qcd, sizeof qcd);
     n += sizeof qcd;
-    const uint8_t sot[] = {0xFF, 0x90, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00,
-                           0x00, 15,   0x00, 0x01, 0xFF, 0x93, 0x00};
+    const uint8_t sot[] = {0xFF, 0x90, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00, 0x00,
+                           18,   0x00, 0x01, 0xFF, 0x93, 0x80, 0,    0,    0};
     memcpy(b + n, sot, sizeof sot);
     n += sizeof sot;
     b[n++] = 0xFF;
