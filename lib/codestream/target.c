@@ -242,12 +242,15 @@ int jpip_target_tile_info(struct jpip_target *t, unsigned cs, uint32_t tile_no,
     return JPIP_OK;
 }
 
-static const struct jpip__packet *sort_base;
+struct off_key {
+    uint64_t off;
+    uint64_t k;
+};
+
 static int cmp_off(const void *a, const void *b)
 {
-    uint64_t x = jpip__pk_off(&sort_base[*(const uint64_t *)a]);
-    uint64_t y = jpip__pk_off(&sort_base[*(const uint64_t *)b]);
-    return x < y ? -1 : x > y;
+    const struct off_key *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
 }
 
 int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile_no, uint64_t i,
@@ -265,15 +268,22 @@ int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile_no, uin
             return JPIP_ENOMEM;
     }
     if (!c->order[tile_no]) {
+        /* Codestream order: packets sorted by their offset in the tile's data. */
+        struct off_key *keys = jpip__calloc(a, (size_t)ti->packets_present, sizeof *keys);
         uint64_t *ord = jpip__calloc(a, (size_t)ti->packets_present, sizeof *ord);
-        if (!ord)
+        if (!keys || !ord) {
+            jpip__free(a, keys);
+            jpip__free(a, ord);
             return JPIP_ENOMEM;
+        }
         uint64_t n = 0;
-        for (uint64_t k = 0; k < ti->npk; k++)
+        for (uint64_t k = 0; k < ti->npk && n < ti->packets_present; k++)
             if (jpip__pk_present(&ti->pk[k]))
-                ord[n++] = k;
-        sort_base = ti->pk; /* single-threaded use documented in index.h */
-        qsort(ord, (size_t)n, sizeof *ord, cmp_off);
+                keys[n++] = (struct off_key){jpip__pk_off(&ti->pk[k]), k};
+        qsort(keys, (size_t)n, sizeof *keys, cmp_off);
+        for (uint64_t i = 0; i < n; i++)
+            ord[i] = keys[i].k;
+        jpip__free(a, keys);
         c->order[tile_no] = ord;
     }
     uint64_t k = c->order[tile_no][i];
