@@ -281,8 +281,8 @@ int jpip_target_packet(struct jpip_target *t, unsigned cs, uint32_t tile_no, uin
             if (jpip__pk_present(&ti->pk[k]))
                 keys[n++] = (struct off_key){jpip__pk_off(&ti->pk[k]), k};
         qsort(keys, (size_t)n, sizeof *keys, cmp_off);
-        for (uint64_t i = 0; i < n; i++)
-            ord[i] = keys[i].k;
+        for (uint64_t j = 0; j < n; j++)
+            ord[j] = keys[j].k;
         jpip__free(a, keys);
         c->order[tile_no] = ord;
     }
