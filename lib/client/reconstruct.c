@@ -291,7 +291,36 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
             s.ti = &ti;
             s.have_g = 0;
             s.nsop = 0;
-            rc = jpip__progression_walk(&ti, &mh.siz, prog, on_packet, &s, a);
+            if (prog == JPIP_RPCL) {
+                /* RPCL puts every packet of the resolutions above the kept ones last: walk
+                 * the kept ones, then write the rest as a run of empty packets. */
+                unsigned top = 0;
+                for (uint16_t k = 0; k < ti.ncomp; k++) {
+                    unsigned nl = ti.coding.tccp[k].nl;
+                    unsigned kept = nl > o->discard ? nl - o->discard : 0;
+                    if (kept > top)
+                        top = kept;
+                }
+                rc = jpip__progression_walk_upto(&ti, &mh.siz, prog, top, on_packet, &s, a);
+                uint64_t rest = 0;
+                for (uint16_t k = 0; k < ti.ncomp; k++)
+                    for (unsigned r = top + 1; r < ti.comp[k].nres; r++)
+                        rest += (uint64_t)ti.comp[k].res[r].npw * ti.comp[k].res[r].nph;
+                rest *= ti.nlayers;
+                st->packets_empty += rest;
+                if (rc >= 0 && !(ti.coding.scod & 6)) {
+                    rc = jpip__buf_reserve(out, (size_t)rest);
+                    if (rc >= 0) {
+                        memset(out->data + out->len, 0, (size_t)rest);
+                        out->len += (size_t)rest;
+                    }
+                } else {
+                    for (uint64_t i = 0; rc >= 0 && i < rest; i++)
+                        rc = jpip__rebuild_empty_packet(out, ti.coding.scod, s.nsop++);
+                }
+            } else {
+                rc = jpip__progression_walk(&ti, &mh.siz, prog, on_packet, &s, a);
+            }
         }
         jpip__tile_index_free(&ti, a);
         if (rc < 0)

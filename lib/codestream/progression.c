@@ -215,6 +215,13 @@ static int volume(struct walk *w, const struct jpip__poc *v, const struct jpip_a
 int jpip__progression_walk(const struct jpip__tile_index *ti, const struct jpip__siz *siz, int prog,
                            jpip__packet_fn fn, void *user, const struct jpip_allocator *a)
 {
+    return jpip__progression_walk_upto(ti, siz, prog, JPIP_MAX_LEVELS, fn, user, a);
+}
+
+int jpip__progression_walk_upto(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                                int prog, unsigned max_r, jpip__packet_fn fn, void *user,
+                                const struct jpip_allocator *a)
+{
     struct walk w = {0};
     w.ti = ti;
     w.siz = siz;
@@ -225,7 +232,7 @@ int jpip__progression_walk(const struct jpip__tile_index *ti, const struct jpip_
     if (!w.done)
         return JPIP_ENOMEM;
     int rc = 0;
-    struct jpip__poc all = {0,           JPIP_MAX_LEVELS + 1,
+    struct jpip__poc all = {0,           (uint8_t)(max_r + 1),
                             0,           ti->ncomp,
                             ti->nlayers, (uint8_t)(prog >= 0 ? prog : ti->coding.prog)};
     if (prog < 0 && ti->coding.npoc > 0) {

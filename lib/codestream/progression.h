@@ -18,4 +18,10 @@ typedef int (*jpip__packet_fn)(void *user, uint32_t g, uint16_t l);
 int jpip__progression_walk(const struct jpip__tile_index *ti, const struct jpip__siz *siz, int prog,
                            jpip__packet_fn fn, void *user, const struct jpip_allocator *a);
 
+/* The same with prog >= 0, visiting only resolutions 0..max_r (with RPCL the rest would
+ * come last). */
+int jpip__progression_walk_upto(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                                int prog, unsigned max_r, jpip__packet_fn fn, void *user,
+                                const struct jpip_allocator *a);
+
 #endif
