@@ -8,8 +8,9 @@
 # Then: a view fetched again through --cache moves no data-bin byte; a corrupt or foreign cache
 # file is ignored with a warning; jpipd killed (-9) in the middle of a transfer and restarted
 # on the same port does not stop jpip-get from completing the view exactly and without a byte
-# received twice; stateless requests (POST when the cache declaration is long), --len,
-# --max-bytes, --progressive, .j2k output, and the exit codes.
+# received twice, nor does a body cut by a relay; stateless requests (POST when the cache
+# declaration is long), --len, --max-bytes, --progressive, .j2k and .raw/.rawl output, HTTPS
+# (verification, --cacert, --insecure), and the exit codes.
 #
 # Usage: jpip_get_test.sh JPIP_GET JPIPD JPIP_INFO CORPUS_DIR [CUT_PROXY]
 # Exits 77 (skip) when jpipd or the OpenJPEG tools are missing. Prints "N passed, M failed".
@@ -38,7 +39,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_get_test.XXXXXX") || exit 1
 jpid=
 bgpid=
 ppid_=
+tlspid=
 cleanup() {
+    [ -n "$tlspid" ] && kill "$tlspid" 2>/dev/null
     [ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
     [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null
     [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
@@ -446,6 +449,43 @@ check "progressive: PNG signature" [ "$(head -c 4 "$tmp/prog_001.png" | od -An -
 "$get" -q "$base/$small?$sv" -o "$tmp/view.j2k"
 check ".j2k: exit 0" [ $? = 0 ]
 check ".j2k: starts with SOC SIZ" [ "$(head -c 4 "$tmp/view.j2k" | od -An -tx1 | tr -d ' \n')" = ff4fff51 ]
+
+# HTTPS: verified by default (a self-signed certificate fails, exit 2), accepted with
+# --cacert naming it or with --insecure.
+if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/key.pem" \
+        -out "$tmp/cert.pem" >"$tmp/openssl.log" 2>&1; then
+    "$jpipd" --root "$corpus" --listen 127.0.0.1:0 --log-level error --tls-cert "$tmp/cert.pem" \
+        --tls-key "$tmp/key.pem" >"$tmp/tls.out" 2>"$tmp/tls.err" &
+    tlspid=$!
+    tport=
+    for i in $(seq 100); do
+        tport=$(sed -n 's|^jpipd: serving .* on https://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$tmp/tls.out")
+        [ -n "$tport" ] && break
+        sleep 0.1
+    done
+    if [ -n "$tport" ]; then
+        "$get" -q --retries 0 "https://127.0.0.1:$tport/$small?$sv" -o "$tmp/tls0.ppm" 2>"$tmp/tls0.err"
+        rc=$?
+        check "https, self-signed, no option: exit 2 (got $rc)" [ $rc = 2 ]
+        "$get" -q --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/$small?$sv" -o "$tmp/tls1.ppm"
+        check "https --cacert: exit 0" [ $? = 0 ]
+        check "https --cacert: right pixels" same_image "$tmp/tls1.ppm" "$tmp/small_ref.ppm"
+        "$get" -q --insecure "https://127.0.0.1:$tport/$small?$sv" -o "$tmp/tls2.ppm"
+        check "https --insecure: exit 0" [ $? = 0 ]
+        check "https --insecure: right pixels" same_image "$tmp/tls2.ppm" "$tmp/small_ref.ppm"
+    else
+        echo "skip: jpipd did not start with TLS: $(head -n 2 "$tmp/tls.err")"
+        skipped=$((skipped + 1))
+    fi
+    kill "$tlspid" 2>/dev/null
+    wait "$tlspid" 2>/dev/null
+    tlspid=
+else
+    echo "skip: openssl missing or failed; HTTPS not tested"
+    skipped=$((skipped + 1))
+fi
 
 # Exit codes and usage.
 "$get" >/dev/null 2>&1
