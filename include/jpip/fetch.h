@@ -98,7 +98,8 @@ struct jpip_fetch_progress {
     int response_done;      /* 1 when this call follows the end of a response */
     int complete;           /* 1 when the view is complete */
 };
-/* Called after every body chunk and after every response; return nonzero to stop the run. */
+/* Called after every body chunk, after every response, and several times a second while a
+ * request waits for data; return nonzero to stop the run. */
 typedef int (*jpip_fetch_progress_fn)(void *user, const struct jpip_fetch_progress *p);
 
 /* Request the client's current view until it is complete, over one connection kept alive:

@@ -188,6 +188,22 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+/* libcurl calls this often, also while nothing arrives, so a caller can stop a stalled run. */
+static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                   curl_off_t ulnow)
+{
+    struct jpip_fetch *f = user;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    if (f->stop == STOP_NONE && report(f, 0)) {
+        f->stop = STOP_USER;
+        return 1;
+    }
+    return 0;
+}
+
 static int setup_curl(struct jpip_fetch *f)
 {
     CURL *h = f->curl;
@@ -201,6 +217,9 @@ static int setup_curl(struct jpip_fetch *f)
     bad |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_WRITEDATA, f) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xfer) != CURLE_OK;
+    bad |= curl_easy_setopt(h, CURLOPT_XFERINFODATA, f) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->connect_timeout_ms) != CURLE_OK;
     bad |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->request_timeout_ms) != CURLE_OK;
     if (c->stall_timeout_s) {
@@ -464,8 +483,9 @@ static int send_request(struct jpip_fetch *f, CURLcode *cc)
     return JPIP_OK;
 }
 
-/* A failure of the connection (before or during the body). The core must learn that the
- * server's idea of our cache may be wrong, unless the request surely never left. */
+/* A failure of the connection, or a transfer we stopped (before or during the body). The core
+ * must learn that the server's idea of our cache may be wrong, unless the request surely never
+ * left. */
 static void connection_failed(struct jpip_fetch *f, CURLcode cc)
 {
     if (f->begun) {
@@ -497,15 +517,15 @@ static int run_loop(struct jpip_fetch *f)
         JPIP_TRY(send_request(f, &cc));
         switch (f->stop) {
         case STOP_LIMIT:
-            jpip_client_end_response(f->client, 0);
+            connection_failed(f, cc);
             return jpip__errf(&f->err, JPIP_ELIMIT, "byte limit of %llu reached",
                               (unsigned long long)f->cfg.max_bytes);
         case STOP_USER:
-            jpip_client_end_response(f->client, 0);
+            connection_failed(f, cc);
             return jpip__errf(&f->err, JPIP_AGAIN, "stopped by the caller");
         case STOP_STATUS: return jpip__errf(&f->err, JPIP_EIO, "%s", jpip_client_errmsg(f->client));
         case STOP_FEED:
-            jpip_client_end_response(f->client, 0);
+            connection_failed(f, cc);
             return jpip__errf(&f->err, f->stop_rc == JPIP_ENOMEM ? JPIP_ENOMEM : JPIP_EPROTOCOL,
                               "bad response body: %s", jpip_client_errmsg(f->client));
         case STOP_HEADERS:

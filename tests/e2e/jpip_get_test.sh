@@ -408,6 +408,31 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
     kill_test body
     kill_test len --len 30000
 
+    # SIGINT in the middle of a view: exit 4, the cache is saved, and the next run fetches
+    # only the rest.
+    start_proxy -1 "$rate"
+    "$get" --cache "$tmp/icache" "http://127.0.0.1:$pport/$big" -o "$tmp/int.ppm" \
+        2>"$tmp/int.err" &
+    bgpid=$!
+    sleep 1.5
+    kill -INT "$bgpid"
+    rc=0
+    wait "$bgpid" || rc=$?
+    bgpid=
+    check "SIGINT: exit 4 (got $rc)" [ $rc = 4 ]
+    check "SIGINT: says the cache is saved" grep -q 'interrupted; the cache is saved' "$tmp/int.err"
+    got=$(summary_field "$tmp/int.err" 'data-bin bytes')
+    # The same URL (the cache file is keyed by host and port): through the relay again.
+    "$get" --cache "$tmp/icache" "http://127.0.0.1:$pport/$big" -o "$tmp/int2.ppm" 2>"$tmp/int2.err"
+    check "after SIGINT: the next run completes" [ $? = 0 ]
+    stop_proxy
+    rest=$(summary_field "$tmp/int2.err" 'data-bin bytes')
+    check "after SIGINT: only the rest is fetched ($got + $rest)" [ "$got" -gt 0 ] &&
+        [ "$(summary_field "$tmp/int2.err" 'cache hits')" -gt 0 ] &&
+        [ "$(summary_field "$tmp/k_body.err" 'data-bin bytes')" -gt "$rest" ]
+    check "after SIGINT: no duplicate byte" [ "$(summary_field "$tmp/int2.err" 'duplicate bytes')" = 0 ]
+    check "after SIGINT: right pixels" same_image "$tmp/int2.ppm" "$tmp/big_ref.ppm"
+
     # A body cut in the middle (the relay resets the first connection after 100000 bytes):
     # the client reconnects, opens a new channel, declares its cache and receives no byte
     # twice.

@@ -98,6 +98,15 @@ struct run {
     uint64_t t0;
 };
 
+/* Set by SIGINT/SIGTERM: the run stops at the next chance and the cache is still saved. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -121,8 +130,8 @@ static void usage(FILE *f)
           "8 bits (.rawl: little-endian); .j2k is the codestream rebuilt from the cache.\n"
           "Default: the target's name with .png.\n\n"
           "Exit status: 0 the view is complete and written; 1 usage; 2 network or HTTP error;\n"
-          "3 server or protocol error; 4 view incomplete (--max-bytes reached); 5 decode or\n"
-          "write error.\n\n",
+          "3 server or protocol error; 4 view incomplete (--max-bytes reached, or interrupted);\n"
+          "5 decode or write error.\n\n",
           f);
     fprintf(f,
             "Example:\n  %s 'http://localhost:8080/big.jp2?fsiz=640,480&roff=0,0&rsiz=320,240' "
@@ -277,6 +286,8 @@ static int write_image(struct run *r, enum format fmt, const char *path, char *e
 static int on_progress(void *user, const struct jpip_fetch_progress *p)
 {
     struct run *r = user;
+    if (interrupted)
+        return 1;
     if (r->bar) {
         uint64_t t = now_us();
         if (p->response_done || t - r->last_bar_us >= 100000) {
@@ -392,6 +403,12 @@ int main(int argc, char **argv)
     if (code != EXIT_DONE)
         return code < 0 ? EXIT_DONE : code;
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     struct jpip_fetch_config cfg;
     jpip_fetch_config_default(&cfg);
@@ -445,7 +462,9 @@ int main(int argc, char **argv)
     if (r.bar)
         fputs("\r\033[K", stderr);
     code = exit_code(rc);
-    if (rc != JPIP_OK)
+    if (rc == JPIP_AGAIN)
+        cli_error(PROG, "interrupted%s", o.cache ? "; the cache is saved" : "");
+    else if (rc != JPIP_OK)
         cli_error(PROG, "%s", jpip_fetch_errmsg(r.f));
     if (code == EXIT_DONE || code == EXIT_INCOMPLETE) {
         char err[512] = "";
