@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jpip/client.h>
@@ -180,9 +181,29 @@ struct model_ctx {
     uint32_t count;
     int pass; /* 0 metadata, 1 codestream bins */
     int rc;
+    struct jpip__buf whole; /* complete bins, as struct whole_bin, declared as ranges */
 };
 
-/* One model= item per held bin: whole bins bare, partial ones with their byte count. */
+struct whole_bin {
+    uint64_t id;
+    unsigned cls;
+};
+
+static int emit(struct model_ctx *m, unsigned cls, uint64_t id, uint64_t to, const char *amount)
+{
+    static const char letter[9] = {'P', 0, 'H', 0, 'T', 0, 'H', 0, 'M'};
+    const char *sep = m->q->len > m->start ? "," : "";
+    if (cls == 6)
+        return qprintf(m->q, "%sHm%s", sep, amount);
+    if (to > id)
+        return qprintf(m->q, "%s%c%llu-%llu%s", sep, letter[cls], (unsigned long long)id,
+                       (unsigned long long)to, amount);
+    return qprintf(m->q, "%s%c%llu%s", sep, letter[cls], (unsigned long long)id, amount);
+}
+
+/* Partial bins are declared at once with their byte count; complete ones are collected and
+ * declared afterwards as ranges of consecutive ids (a view's precincts across tiles have
+ * consecutive ids, so thousands of bins become a few dozen items). */
 static int model_item(void *u, unsigned cls, uint64_t cs, uint64_t id, uint64_t len, int complete)
 {
     struct model_ctx *m = u;
@@ -194,17 +215,14 @@ static int model_item(void *u, unsigned cls, uint64_t cs, uint64_t id, uint64_t 
         return 0;
     if (!complete && len == 0)
         return 0;
-    char amount[32] = "";
-    if (!complete)
-        snprintf(amount, sizeof amount, ":%llu", (unsigned long long)len);
-    const char *sep = m->q->len > m->start ? "," : "";
     int rc;
-    switch (cls) {
-    case 6: rc = qprintf(m->q, "%sHm%s", sep, amount); break;
-    case 2: rc = qprintf(m->q, "%sH%llu%s", sep, (unsigned long long)id, amount); break;
-    case 0: rc = qprintf(m->q, "%sP%llu%s", sep, (unsigned long long)id, amount); break;
-    case 4: rc = qprintf(m->q, "%sT%llu%s", sep, (unsigned long long)id, amount); break;
-    default: rc = qprintf(m->q, "%sM%llu%s", sep, (unsigned long long)id, amount); break;
+    if (complete) {
+        struct whole_bin w = {id, cls};
+        rc = jpip__buf_append(&m->whole, &w, sizeof w);
+    } else {
+        char amount[32];
+        snprintf(amount, sizeof amount, ":%llu", (unsigned long long)len);
+        rc = emit(m, cls, id, id, amount);
     }
     if (rc < 0) {
         m->rc = rc;
@@ -214,9 +232,34 @@ static int model_item(void *u, unsigned cls, uint64_t cs, uint64_t id, uint64_t 
     return 0;
 }
 
-/* Declare the bins held for the view's codestream (and metadata), most items bare.
- * Metadata items come first, unqualified; a codestream qualifier follows when the view is not
- * on codestream 0 (model items are comma-separated, the qualifier is one of them). */
+static int cmp_whole(const void *a, const void *b)
+{
+    const struct whole_bin *x = a, *y = b;
+    if (x->cls != y->cls)
+        return x->cls < y->cls ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int flush_whole(struct model_ctx *m)
+{
+    struct whole_bin *v = (struct whole_bin *)m->whole.data;
+    size_t n = m->whole.len / sizeof *v;
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_whole);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1].cls == v[i].cls && v[j + 1].id == v[j].id + 1)
+            j++;
+        JPIP_TRY(emit(m, v[i].cls, v[i].id, v[j].id, ""));
+        i = j + 1;
+    }
+    jpip__buf_reset(&m->whole);
+    return JPIP_OK;
+}
+
+/* Declare the bins held for the view's codestream (and metadata). Metadata items come first,
+ * unqualified; a codestream qualifier follows when the view is not on codestream 0 (model
+ * items are comma-separated, the qualifier is one of them). */
 static int add_model(struct jpip_client *c, struct jpip__buf *q)
 {
     struct jpip__bin_store_stats s;
@@ -225,16 +268,22 @@ static int add_model(struct jpip_client *c, struct jpip__buf *q)
         return JPIP_OK;
     size_t at = q->len;
     JPIP_TRY(qprintf(q, "&model="));
-    struct model_ctx m = {c, q, q->len, 0, 0, 0};
+    struct model_ctx m = {c, q, q->len, 0, 0, 0, {0}};
+    jpip__buf_init(&m.whole, c->alloc, SIZE_MAX);
     jpip__bin_store_foreach(c->store, model_item, &m);
+    int rc = m.rc < 0 ? m.rc : flush_whole(&m);
     size_t before_qual = q->len;
-    if (c->view.stream)
-        JPIP_TRY(qprintf(q, "%s[%u]", q->len > m.start ? "," : "", c->view.stream));
+    if (rc >= 0 && c->view.stream)
+        rc = qprintf(q, "%s[%u]", q->len > m.start ? "," : "", c->view.stream);
     uint32_t meta = m.count;
     m.pass = 1;
-    jpip__bin_store_foreach(c->store, model_item, &m);
-    if (m.rc < 0)
-        return m.rc;
+    if (rc >= 0) {
+        jpip__bin_store_foreach(c->store, model_item, &m);
+        rc = m.rc < 0 ? m.rc : flush_whole(&m);
+    }
+    jpip__buf_free(&m.whole);
+    if (rc < 0)
+        return rc;
     if (m.count == meta)
         q->len = before_qual; /* no codestream bin: drop the lone qualifier */
     if (m.count == 0)
