@@ -311,14 +311,19 @@ int jpip_fetch_create(struct jpip_fetch **out, const char *url, const struct jpi
     if (rc < 0)
         goto fail;
     if (f->cache_dir) {
+        /* The key is scheme://host:port/target; user:password@ never goes into a file. */
         rc = JPIP_ENOMEM;
-        size_t bl = strlen(f->url.base), tl = strlen(f->url.target), dl = strlen(f->cache_dir);
-        f->key = jpip__alloc(NULL, bl + tl + 1);
+        const char *base = f->url.base, *auth = strstr(base, "://") + 3;
+        const char *at = strrchr(auth, '@');
+        size_t sl = (size_t)(auth - base), hl = strlen(at ? at + 1 : auth);
+        size_t tl = strlen(f->url.target), dl = strlen(f->cache_dir);
+        f->key = jpip__alloc(NULL, sl + hl + tl + 1);
         f->cache_path = jpip__alloc(NULL, dl + 1 + 32 + 11 + 1);
         if (!f->key || !f->cache_path)
             goto fail;
-        memcpy(f->key, f->url.base, bl);
-        memcpy(f->key + bl, f->url.target, tl + 1);
+        memcpy(f->key, base, sl);
+        memcpy(f->key + sl, at ? at + 1 : auth, hl);
+        memcpy(f->key + sl + hl, f->url.target, tl + 1);
         char name[33];
         jpip_cache_file_name(f->key, name);
         snprintf(f->cache_path, dl + 1 + 32 + 11 + 1, "%s/%s.jpipcache", f->cache_dir, name);

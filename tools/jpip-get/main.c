@@ -49,6 +49,7 @@ enum {
     OPT_PROXY,
     OPT_LIMIT_RATE,
     OPT_RETRIES,
+    OPT_POST_OVER,
     OPT_PROGRESSIVE,
     OPT_THREADS,
     OPT_QUIET,
@@ -70,6 +71,7 @@ static const struct cli_option options[] = {
     {"proxy", 0, "URL", OPT_PROXY, "use this HTTP proxy (default: the *_proxy variables)"},
     {"limit-rate", 0, "BYTES", OPT_LIMIT_RATE, "receive at most BYTES per second"},
     {"retries", 0, "N", OPT_RETRIES, "retry network failures N times in a row (default 5)"},
+    {"post-over", 0, "BYTES", OPT_POST_OVER, "send longer queries as POST forms (default 2000)"},
     {"progressive", 'p', "PREFIX", OPT_PROGRESSIVE,
      "write PREFIX_001.png, PREFIX_002.png, ... after each response"},
     {"threads", 'j', "N", OPT_THREADS, "decode with N threads"},
@@ -83,7 +85,7 @@ enum format { FMT_PNG, FMT_PNM, FMT_RAW, FMT_RAWL, FMT_J2K };
 
 struct opts {
     const char *url, *output, *cache, *cacert, *proxy, *progressive;
-    uint64_t len, max_bytes, timeout, limit_rate, threads, retries;
+    uint64_t len, max_bytes, timeout, limit_rate, threads, retries, post_over;
     int stateless, insecure, quiet, verbose;
 };
 
@@ -146,6 +148,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof *o);
     o->timeout = 30;
     o->retries = 5;
+    o->post_over = 2000;
     const char *arg;
     int id;
     while ((id = cli_next(&p, options, &arg)) != CLI_END) {
@@ -184,6 +187,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case OPT_RETRIES:
             num = &o->retries;
             max = 100;
+            break;
+        case OPT_POST_OVER:
+            num = &o->post_over;
+            max = 1u << 20;
             break;
         case OPT_THREADS:
             num = &o->threads;
@@ -423,6 +430,7 @@ int main(int argc, char **argv)
     cfg.proxy = o.proxy;
     cfg.max_recv_speed = o.limit_rate;
     cfg.max_retries = (unsigned)o.retries;
+    cfg.post_threshold = (size_t)o.post_over;
     cfg.log = on_log;
     cfg.log_level = o.verbose ? JPIP_LOG_INFO : JPIP_LOG_WARN;
 

@@ -163,6 +163,20 @@ TEST(closed_port_gives_eio_after_retries)
     ASSERT_STR_EQ(jpip_fetch_target(f), "/a.jp2");
     ASSERT_EQ_U64(jpip_fetch_view(f)->fx, 64);
     ASSERT_TRUE(jpip_fetch_cache_path(f) == NULL);
+    /* With credentials in the URL and a cache folder: the key leaves the credentials out. */
+    struct jpip_fetch *g;
+    char url2[160], key[128], name[33], want[192];
+    unsigned port = closed_port();
+    snprintf(url2, sizeof url2, "http://user:secret@127.0.0.1:%u/a.jp2", port);
+    snprintf(key, sizeof key, "http://127.0.0.1:%u/a.jp2", port);
+    jpip_cache_file_name(key, name);
+    snprintf(want, sizeof want, "/nonexistent-dir/%s.jpipcache", name);
+    cfg.cache_dir = "/nonexistent-dir";
+    ASSERT_OK(jpip_fetch_create(&g, url2, &cfg));
+    ASSERT_STR_EQ(jpip_fetch_cache_path(g), want);
+    ASSERT_TRUE(strncmp(jpip_fetch_base(g), "http://user:secret@127.0.0.1:", 29) == 0);
+    jpip_fetch_destroy(g);
+    cfg.cache_dir = NULL;
     ASSERT_EQ_INT(jpip_fetch_run(f, NULL, NULL), JPIP_EIO);
     ASSERT_STR_CONTAINS(jpip_fetch_errmsg(f), "after 2 retries");
     struct jpip_fetch_stats st;
