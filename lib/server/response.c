@@ -115,6 +115,21 @@ static uint64_t header_estimate(uint64_t id, uint64_t off, uint64_t len)
     return n + 4;
 }
 
+/* A metadata or header bin: sent whole, or cut to what the byte budget leaves (header bins
+ * need not end on any boundary), after which the response ends with EOR 4. */
+static int header_message(struct jpip_response *r, const struct plan_bin *b, uint64_t left)
+{
+    uint64_t from = b->from, to = b->to;
+    uint64_t h = header_estimate(b->id, from, to - from);
+    if (h + (to - from) <= left)
+        return queue_message(r, b, NULL, from, to);
+    r->phase = 3;
+    r->eor_reason = 4;
+    if (left <= h + 1)
+        return 0;
+    return queue_message(r, b, NULL, from, from + (left - h));
+}
+
 /* Choose the next message and queue it; sets phase 3 when nothing is left. */
 static int next_message(struct jpip_response *r, uint64_t produced)
 {
@@ -132,23 +147,7 @@ static int next_message(struct jpip_response *r, uint64_t produced)
                 r->ibin = 0;
                 continue;
             }
-            struct plan_bin *b = &r->meta[r->ibin++];
-            uint64_t from = b->from, to = b->to;
-            uint64_t h = header_estimate(b->id, from, to - from);
-            if (h + (to - from) > left) {
-                if (left <= h + 1) {
-                    r->phase = 3;
-                    r->eor_reason = 4;
-                    return 0;
-                }
-                to = from + (left - h);
-                r->ibin = r->nmeta; /* budget exhausted after this */
-                queue_message(r, b, NULL, from, to);
-                r->phase = 3;
-                r->eor_reason = 4;
-                return 1;
-            }
-            return queue_message(r, b, NULL, from, to);
+            return header_message(r, &r->meta[r->ibin++], left);
         }
         if (r->phase == 1) {
             if (r->ics >= r->npcs) {
@@ -163,22 +162,7 @@ static int next_message(struct jpip_response *r, uint64_t produced)
                 r->iprec = 0;
                 continue;
             }
-            struct plan_bin *b = &pc->hdr[r->ibin++];
-            uint64_t from = b->from, to = b->to;
-            uint64_t h = header_estimate(b->id, from, to - from);
-            if (h + (to - from) > left) {
-                if (left <= h + 1) {
-                    r->phase = 3;
-                    r->eor_reason = 4;
-                    return 0;
-                }
-                to = from + (left - h);
-                queue_message(r, b, NULL, from, to);
-                r->phase = 3;
-                r->eor_reason = 4;
-                return 1;
-            }
-            return queue_message(r, b, NULL, from, to);
+            return header_message(r, &pc->hdr[r->ibin++], left);
         }
         if (r->phase == 2) {
             struct plan_cs *pc = &r->pcs[r->ics];
