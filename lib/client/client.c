@@ -37,6 +37,7 @@ struct jpip_client {
     int asked_cnew;      /* the request in flight asked for a channel */
     int on_channel;      /* the request in flight used the channel */
     int need_model;      /* declare the cache on the next request */
+    int handler_failed;  /* the cache refused a message (its message is in err) */
     int in_response, status;
     int complete;
     struct jpip_view view;
@@ -60,8 +61,11 @@ static int on_msg(void *u, const struct jpip__msg *m, const uint8_t *body)
     if (jpip__bin_store_get(c->store, cls, m->cs, m->id, &have, &hl, &complete) == JPIP_OK &&
         m->off < hl)
         c->st.duplicate_bytes += (m->off + m->len < hl ? m->len : hl - m->off);
-    return jpip__bin_store_add(c->store, cls, m->cs, m->id, m->off, body, (size_t)m->len, m->last,
-                               &c->err);
+    int rc = jpip__bin_store_add(c->store, cls, m->cs, m->id, m->off, body, (size_t)m->len, m->last,
+                                 &c->err);
+    if (rc < 0)
+        c->handler_failed = 1;
+    return rc;
 }
 
 int jpip_client_create(struct jpip_client **out, const char *target,
@@ -345,6 +349,30 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
     return JPIP_OK;
 }
 
+static int strncasecmp_ascii(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y || x == 0)
+            return x - y;
+    }
+    return 0;
+}
+
+/* The first occurrence of needle (lower case) in hay, ignoring ASCII case. */
+static const char *strcasestr_ascii(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp_ascii(p, needle, n) == 0)
+            return p;
+    return NULL;
+}
+
 /* Feed every header line ("Name: value") to the JPIP response-header parser; a malformed
  * JPIP-* header is ignored (as if absent), other headers are not ours. */
 static void parse_headers(const char *h, struct jpip__resp_info *info)
@@ -409,6 +437,27 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
         return jpip__errf(&c->err, status == 404 ? JPIP_ENOTFOUND : JPIP_EPROTOCOL,
                           "server answered %d", status);
     }
+    /* A 200 body must be a JPP- or JPT-stream (an absent Content-Type is tolerated). */
+    const char *v = NULL;
+    if (strncasecmp_ascii(headers, "content-type:", 13) == 0)
+        v = headers + 13;
+    else {
+        v = strcasestr_ascii(headers, "\ncontent-type:");
+        if (v)
+            v += 14;
+    }
+    if (status == 200 && v) {
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (strncasecmp_ascii(v, "image/jpp-stream", 16) != 0 &&
+            strncasecmp_ascii(v, "image/jpt-stream", 16) != 0) {
+            jpip__resp_info_free(&info);
+            size_t n = strcspn(v, "\r\n;");
+            return jpip__errf(&c->err, JPIP_EPROTOCOL,
+                              "the server's response is of type '%.*s', not a JPP/JPT-stream",
+                              (int)(n > 60 ? 60 : n), v);
+        }
+    }
     if (c->asked_cnew) {
         const struct jpip__resp_cnew *cn = &info.cnew;
         if ((info.present >> JPIP__H_CNEW) & 1 && cn->cid.len && cn->cid.len < sizeof c->cid &&
@@ -445,10 +494,10 @@ int jpip_client_feed(struct jpip_client *c, const uint8_t *data, size_t len)
     if (!c->in_response)
         return JPIP_OK;
     c->st.body_bytes += len;
+    c->handler_failed = 0;
     int rc = jpip__stream_reader_feed(&c->rd, data, len);
-    if (rc < 0 && !c->err.msg[0])
-        jpip__errf(&c->err, rc, "%s", c->rd.err.msg);
-    else if (rc < 0 && c->rd.err.msg[0])
+    /* A message the cache refused keeps the cache's own, more specific message. */
+    if (rc < 0 && !c->handler_failed)
         c->err = c->rd.err;
     return rc;
 }
@@ -464,7 +513,11 @@ int jpip_client_end_response(struct jpip_client *c, int body_complete)
          * channel (or stay stateless) and declare what we really hold. */
         c->have_channel = 0;
         c->need_model = 1;
-        return body_complete && rc < 0 ? jpip__errf(&c->err, rc, "%s", c->rd.err.msg) : JPIP_OK;
+        if (!body_complete || rc >= 0)
+            return JPIP_OK;
+        if (!c->handler_failed)
+            c->err = c->rd.err;
+        return rc;
     }
     if (c->rd.eor_seen) {
         if (c->rd.eor_reason == 1 || c->rd.eor_reason == 2)
