@@ -126,6 +126,25 @@ static int layers_of(struct walk *w, uint16_t c, unsigned r, uint32_t p, uint16_
     return 0;
 }
 
+/* Layer l of every precinct of resolution r in components [cs, ce), precincts in raster order:
+ * the inner loops of LRCP and RLCP (B.12.1.1, B.12.1.2). */
+static int layer_sweep(struct walk *w, unsigned r, uint16_t l, uint16_t cs, uint16_t ce)
+{
+    const struct jpip__tile_index *ti = w->ti;
+    for (uint16_t c = cs; c < ce; c++) {
+        if (r >= ti->comp[c].nres)
+            continue;
+        const struct jpip__res_layout *rl = &ti->comp[c].res[r];
+        uint32_t np = rl->npw * rl->nph;
+        for (uint32_t p = 0; p < np; p++) {
+            int rc = visit(w, jpip__prec_g(ti, c, (uint8_t)r, p), l);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 static int volume(struct walk *w, const struct jpip__poc *v, const struct jpip_allocator *a)
 {
     const struct jpip__tile_index *ti = w->ti;
@@ -140,29 +159,19 @@ static int volume(struct walk *w, const struct jpip__poc *v, const struct jpip_a
     switch (v->prog) {
     case JPIP_LRCP:
         for (uint16_t l = 0; l < ly1; l++)
-            for (unsigned r = v->rs; r < re; r++)
-                for (uint16_t c = v->cs; c < ce; c++) {
-                    if (r >= ti->comp[c].nres)
-                        continue;
-                    const struct jpip__res_layout *rl = &ti->comp[c].res[r];
-                    uint32_t np = rl->npw * rl->nph;
-                    for (uint32_t p = 0; p < np; p++)
-                        if ((rc = visit(w, jpip__prec_g(ti, c, (uint8_t)r, p), l)) < 0)
-                            return rc;
-                }
+            for (unsigned r = v->rs; r < re; r++) {
+                rc = layer_sweep(w, r, l, v->cs, ce);
+                if (rc < 0)
+                    return rc;
+            }
         return 0;
     case JPIP_RLCP:
         for (unsigned r = v->rs; r < re; r++)
-            for (uint16_t l = 0; l < ly1; l++)
-                for (uint16_t c = v->cs; c < ce; c++) {
-                    if (r >= ti->comp[c].nres)
-                        continue;
-                    const struct jpip__res_layout *rl = &ti->comp[c].res[r];
-                    uint32_t np = rl->npw * rl->nph;
-                    for (uint32_t p = 0; p < np; p++)
-                        if ((rc = visit(w, jpip__prec_g(ti, c, (uint8_t)r, p), l)) < 0)
-                            return rc;
-                }
+            for (uint16_t l = 0; l < ly1; l++) {
+                rc = layer_sweep(w, r, l, v->cs, ce);
+                if (rc < 0)
+                    return rc;
+            }
         return 0;
     default: break;
     }
