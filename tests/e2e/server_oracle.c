@@ -18,35 +18,10 @@ static int passed, failed, skipped;
 static void view(struct jpip_server *s, const char *file, unsigned d, uint32_t ox, uint32_t oy,
                  uint32_t sx, uint32_t sy, unsigned layers, int comp0)
 {
-    uint32_t fw, fh;
-    frame_size(file, d, &fw, &fh);
-    if (sx == 0 || sy == 0) {
-        sx = fw;
-        sy = fh;
-    }
-    char q[256], path[1100];
-    snprintf(path, sizeof path, "/%s", file);
-    int n = snprintf(q, sizeof q, "fsiz=%u,%u&roff=%u,%u&rsiz=%u,%u", fw, fh, ox, oy, sx, sy);
-    if (layers)
-        n += snprintf(q + n, sizeof q - (size_t)n, "&layers=%u", layers);
-    if (comp0)
-        snprintf(q + n, sizeof q - (size_t)n, "&comps=0");
-    struct tstore st = {0};
-    uint8_t eor = 0;
-    int status = fetch(s, path, q, &st, NULL, 0, &eor);
-    char why[512] = "";
-    int ok;
-    if (status != 200 || eor != 2 || st.bad || st.dup_bytes) {
-        snprintf(why, sizeof why, "status %d, EOR %u, hole %d, %llu bytes twice", status, eor,
-                 st.bad, (unsigned long long)st.dup_bytes);
-        ok = 0;
-    } else {
-        struct jpip__rect cv;
-        view_canvas(file, d, ox, oy, sx, sy, &cv);
-        unsigned c0 = 0;
-        ok = check_view(file, &st, d, &cv, layers, comp0 ? 1 : 0, comp0 ? &c0 : NULL, why,
-                        sizeof why);
-    }
+    char q[256], why[512] = "";
+    uint64_t bytes, msgs;
+    int ok = run_view(s, file, d, ox, oy, sx, sy, layers, comp0 ? 0 : -1, q, sizeof q, why,
+                      sizeof why, &bytes, &msgs);
     if (ok == 1)
         passed++;
     else if (ok == 2)
@@ -54,7 +29,6 @@ static void view(struct jpip_server *s, const char *file, unsigned d, uint32_t o
     else
         failed++;
     printf("%s %s?%s %s\n", ok == 1 ? "ok  " : ok == 2 ? "SKIP" : "FAIL", file, q, why);
-    tfree(&st);
 }
 
 int main(int argc, char **argv)

@@ -359,4 +359,48 @@ static inline void view_canvas(const char *file, unsigned d, uint32_t ox, uint32
     jpip_file_source_close(&src);
 }
 
+/* One stateless view through the server and back: fsiz for reduce d, region (ox, oy, sx, sy)
+ * in that frame (sx or sy 0: the whole frame), layers (0 = all), one component comp (-1 = all).
+ * The view must come back complete (EOR 2), with no hole and no byte twice, and decode exactly.
+ * Returns 1 ok, 2 skip (OpenJPEG cannot decode the original), 0 failure; the query and the
+ * reason land in q and why, the data-bin bytes and messages in *bytes and *msgs. */
+static inline int run_view(struct jpip_server *s, const char *file, unsigned d, uint32_t ox,
+                           uint32_t oy, uint32_t sx, uint32_t sy, unsigned layers, int comp,
+                           char *q, size_t ql, char *why, size_t wl, uint64_t *bytes,
+                           uint64_t *msgs)
+{
+    uint32_t fw, fh;
+    frame_size(file, d, &fw, &fh);
+    if (sx == 0 || sy == 0) {
+        sx = fw;
+        sy = fh;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "/%s", file);
+    int n = snprintf(q, ql, "fsiz=%u,%u&roff=%u,%u&rsiz=%u,%u", fw, fh, ox, oy, sx, sy);
+    if (layers)
+        n += snprintf(q + n, ql - (size_t)n, "&layers=%u", layers);
+    if (comp >= 0)
+        snprintf(q + n, ql - (size_t)n, "&comps=%d", comp);
+    struct tstore st = {0};
+    uint8_t eor = 0;
+    int status = fetch(s, path, q, &st, NULL, 0, &eor);
+    int ok;
+    if (status != 200 || eor != 2 || st.bad || st.dup_bytes) {
+        snprintf(why, wl, "status %d, EOR %u, hole %d, %llu bytes twice", status, eor, st.bad,
+                 (unsigned long long)st.dup_bytes);
+        ok = 0;
+    } else {
+        struct jpip__rect cv;
+        view_canvas(file, d, ox, oy, sx, sy, &cv);
+        unsigned c = comp >= 0 ? (unsigned)comp : 0;
+        ok = check_view(file, &st, d, &cv, layers, comp >= 0 ? 1 : 0, comp >= 0 ? &c : NULL, why,
+                        wl);
+    }
+    *bytes = st.bytes;
+    *msgs = st.msgs;
+    tfree(&st);
+    return ok;
+}
+
 #endif

@@ -14,39 +14,15 @@ static int failures_total;
 static void one_view(struct jpip_server *s, const char *file, unsigned d, uint32_t ox, uint32_t oy,
                      uint32_t sx, uint32_t sy, unsigned layers, int comp1)
 {
-    uint32_t fw, fh;
-    frame_size(file, d, &fw, &fh);
-    if (sx == 0) {
-        sx = fw;
-        sy = fh;
-    }
-    char q[256], path[128];
-    snprintf(path, sizeof path, "/%s", file);
-    int n = snprintf(q, sizeof q, "fsiz=%u,%u&roff=%u,%u&rsiz=%u,%u", fw, fh, ox, oy, sx, sy);
-    if (layers)
-        n += snprintf(q + n, sizeof q - (size_t)n, "&layers=%u", layers);
-    if (comp1)
-        snprintf(q + n, sizeof q - (size_t)n, "&comps=1");
-    struct tstore st = {0};
-    uint8_t eor = 0;
-    int status = fetch(s, path, q, &st, NULL, 0, &eor);
-    struct jpip__rect cv;
-    view_canvas(file, d, ox, oy, sx, sy, &cv);
-    char why[512] = "";
-    unsigned c1[1] = {1};
-    int ok = status == 200 && eor == 2 && !st.bad && st.dup_bytes == 0;
-    if (ok)
-        ok = check_view(file, &st, d, &cv, layers, comp1 ? 1 : 0, comp1 ? c1 : NULL, why,
-                        sizeof why);
-    else
-        snprintf(why, sizeof why, "status %d eor %u hole %d dup %llu", status, eor, st.bad,
-                 (unsigned long long)st.dup_bytes);
+    char q[256], why[512] = "";
+    uint64_t bytes, msgs;
+    int ok = run_view(s, file, d, ox, oy, sx, sy, layers, comp1 ? 1 : -1, q, sizeof q, why,
+                      sizeof why, &bytes, &msgs);
     printf("%s %s?%s (%llu bytes in %llu messages) %s\n",
-           ok == 1 ? "ok  " : (ok == 2 ? "skip" : "FAIL"), file, q, (unsigned long long)st.bytes,
-           (unsigned long long)st.msgs, why);
+           ok == 1 ? "ok  " : (ok == 2 ? "skip" : "FAIL"), file, q, (unsigned long long)bytes,
+           (unsigned long long)msgs, why);
     if (!ok)
         failures_total++;
-    tfree(&st);
 }
 
 TEST(stateless_views_decode_exactly)
