@@ -82,15 +82,102 @@ static uint64_t layer_bytes(struct jpip_response *r, uint64_t cs, uint64_t id, u
     return jpip__precinct_bin_length(ti, g, (uint16_t)(n > 65535 ? 65535 : n));
 }
 
+/* Records one model item's claim on one bin: b bytes held (additive), at most b (subtractive),
+ * or, for need=, lacking everything past b (stored as have + 1; absent entries mean "has it
+ * all"). */
+static int model_bin(struct jpip_response *r, const struct jpip__model_item *it, int need,
+                     unsigned cls, uint64_t cs, uint64_t id, uint64_t b)
+{
+    if (need) {
+        uint64_t h = it->amount_kind == JPIP__MODEL_ALL ? 0 : b;
+        return jpip__cm_add(r->cm, cls, cs, id, h == JPIP__CM_ALL ? h : h + 1);
+    }
+    if (it->subtractive)
+        return jpip__cm_limit(r->cm, cls, cs, id, b);
+    return jpip__cm_add(r->cm, cls, cs, id, b);
+}
+
+/* An item naming too many bins to list one by one. Additive claims can be dropped (the server
+ * may then resend what the client has); claims that the client lacks something must not be,
+ * so they fall back to "lacks every bin of the class in these codestreams" (a resend too). */
+static int model_too_wide(struct jpip_response *r, const struct jpip__model_item *it, int need,
+                          unsigned cls, uint64_t cs0, uint64_t cs1)
+{
+    if (!need && !it->subtractive)
+        return JPIP_OK;
+    struct plan_rule u = {(uint8_t)cls, 1, cs0, cs1, 0, UINT64_MAX, 0};
+    return add_rule(r, &u);
+}
+
+/* The x..x1, y..y1 rectangle named by an implicit range over a grid w wide and h high: a is
+ * its top-left and b its bottom-right cell in raster order (jpip-notes §6.2). 0 if empty. */
+static int grid_rect(const struct jpip__model_ids *ids, uint32_t w, uint32_t h, uint32_t *x0,
+                     uint32_t *y0, uint32_t *x1, uint32_t *y1)
+{
+    uint64_t n = (uint64_t)w * h;
+    if (w == 0 || h == 0 || ids->from >= n)
+        return 0;
+    uint64_t to = ids->to >= n ? n - 1 : ids->to;
+    *x0 = (uint32_t)(ids->from % w), *y0 = (uint32_t)(ids->from / w);
+    *x1 = (uint32_t)(to % w), *y1 = (uint32_t)(to / w);
+    if (ids->to >= n) /* open-ended: to the grid's far corner */
+        *x1 = w - 1, *y1 = h - 1;
+    return *x0 <= *x1 && *y0 <= *y1;
+}
+
+/* An implicit descriptor (t..c..r..p..[:Ln]) over codestream cs: every precinct it names. */
+static int apply_implicit(struct jpip_response *r, const struct jpip__model_item *it, int need,
+                          uint64_t cs, uint64_t *budget)
+{
+    struct jpip__codestream *c = jpip__target_codestream(r->tgt->t, (unsigned)cs);
+    if (!c)
+        return JPIP_OK;
+    const struct jpip__siz *siz = &c->mh.siz;
+    uint32_t tx0, ty0, tx1, ty1;
+    if (!grid_rect(&it->t, siz->ntx, siz->nty, &tx0, &ty0, &tx1, &ty1))
+        return JPIP_OK;
+    for (uint32_t ty = ty0; ty <= ty1; ty++)
+        for (uint32_t tx = tx0; tx <= tx1; tx++) {
+            uint32_t t = ty * siz->ntx + tx;
+            struct jpip__tile_index *ti;
+            if (c->tile_ntp[t] == 0 || jpip__cs_tile(c, t, &ti) < 0)
+                continue;
+            for (uint64_t ci = it->c.from; ci <= it->c.to && ci < ti->ncomp; ci++) {
+                const struct jpip__comp_layout *cl = &ti->comp[ci];
+                for (uint64_t ri = it->r.from; ri <= it->r.to && ri < cl->nres; ri++) {
+                    const struct jpip__res_layout *rl = &cl->res[ri];
+                    uint32_t px0, py0, px1, py1;
+                    if (!grid_rect(&it->p, rl->npw, rl->nph, &px0, &py0, &px1, &py1))
+                        continue;
+                    for (uint32_t py = py0; py <= py1; py++)
+                        for (uint32_t px = px0; px <= px1; px++) {
+                            if (*budget == 0)
+                                return model_too_wide(r, it, need, JPIP__CLS_PRECINCT, cs, cs);
+                            (*budget)--;
+                            uint32_t g =
+                                jpip__prec_g(ti, (uint16_t)ci, (uint8_t)ri, py * rl->npw + px);
+                            uint64_t b = JPIP__CM_ALL;
+                            if (it->amount_kind == JPIP__MODEL_LAYERS)
+                                b = jpip__precinct_bin_length(
+                                    ti, g, (uint16_t)(it->amount > 65535 ? 65535 : it->amount));
+                            else if (it->subtractive)
+                                b = 0;
+                            uint64_t id = jpip__precinct_bin_id(siz->ntiles, siz->csiz, t,
+                                                                (uint16_t)ci, g - cl->prec_base);
+                            JPIP_TRY(model_bin(r, it, need, JPIP__CLS_PRECINCT, cs, id, b));
+                        }
+                }
+            }
+        }
+    return JPIP_OK;
+}
+
 static int apply_model(struct jpip_response *r, const struct jpip__model *m, int need,
                        const struct jpip__range *streams, uint32_t nstreams)
 {
-    struct jpip__cache_model *cm = r->cm;
     for (uint32_t i = 0; i < m->n; i++) {
         const struct jpip__model_item *it = &m->items[i];
-        if (it->cls == JPIP__MODEL_IMPLICIT)
-            continue; /* position-named precincts: not applied (the server may resend) */
-        unsigned cls = model_cls(it->cls);
+        unsigned cls = it->cls == JPIP__MODEL_IMPLICIT ? JPIP__CLS_PRECINCT : model_cls(it->cls);
         const struct jpip__range *qs = it->qual_count ? &m->quals[it->qual_first] : streams;
         uint32_t nq = it->qual_count ? it->qual_count : nstreams;
         for (uint32_t k = 0; k < nq; k++) {
@@ -100,13 +187,25 @@ static int apply_model(struct jpip_response *r, const struct jpip__model *m, int
             uint64_t n_ids = it->id.to - it->id.from;
             uint64_t n_cs = cs1 - cs0;
             int layers = it->amount_kind == JPIP__MODEL_LAYERS;
+            if (it->cls == JPIP__MODEL_IMPLICIT) {
+                if (n_cs >= 64) {
+                    JPIP_TRY(model_too_wide(r, it, need, cls, cs0, cs1));
+                    continue;
+                }
+                uint64_t budget = MAX_EXPAND;
+                for (uint64_t cs = cs0; cs <= cs1; cs++)
+                    JPIP_TRY(apply_implicit(r, it, need, cs, &budget));
+                continue;
+            }
             uint64_t bytes = it->amount_kind == JPIP__MODEL_ALL ? JPIP__CM_ALL : it->amount;
             if (it->subtractive && it->amount_kind == JPIP__MODEL_ALL)
                 bytes = 0;
             if (n_ids >= MAX_EXPAND || n_cs >= 64 || (n_ids + 1) * (n_cs + 1) > MAX_EXPAND ||
                 (layers && n_ids > 4096)) {
-                if (layers)
-                    continue; /* "P*:L2" over a huge range: not applied */
+                if (layers) { /* "P*:L2" over a huge range */
+                    JPIP_TRY(model_too_wide(r, it, need, cls, cs0, cs1));
+                    continue;
+                }
                 struct plan_rule u = {(uint8_t)cls, it->subtractive, cs0, cs1, it->id.from,
                                       it->id.to,    need ? 0 : bytes};
                 if (need) /* need=: the client lacks these (beyond the first n bytes) */
@@ -119,18 +218,7 @@ static int apply_model(struct jpip_response *r, const struct jpip__model *m, int
                     uint64_t b = bytes;
                     if (layers && cls == JPIP__CLS_PRECINCT)
                         b = layer_bytes(r, cs, id, it->amount);
-                    int rc;
-                    if (need) {
-                        /* stored as have + 1; absent entries mean "has it all" */
-                        uint64_t h = it->amount_kind == JPIP__MODEL_ALL ? 0 : b;
-                        rc = jpip__cm_add(cm, cls, cs, id, h == JPIP__CM_ALL ? h : h + 1);
-                    } else if (it->subtractive) {
-                        rc = jpip__cm_limit(cm, cls, cs, id, b);
-                    } else {
-                        rc = jpip__cm_add(cm, cls, cs, id, b);
-                    }
-                    if (rc < 0)
-                        return rc;
+                    JPIP_TRY(model_bin(r, it, need, cls, cs, id, b));
                     if (id == UINT64_MAX)
                         break;
                 }

@@ -177,6 +177,53 @@ TEST(stateless_model_sends_nothing_twice)
     jpip_server_destroy(s);
 }
 
+/* Implicit descriptors name precincts by tile, component, resolution and position: after a
+ * whole-image thumbnail at reduce 2, "r0-R" (R = levels - 2) declares everything it brought,
+ * and ":L1" the first layer of a view, so neither is sent again. */
+TEST(stateless_implicit_model_sends_nothing_twice)
+{
+    ASSERT_TRUE(make_files() == 0);
+    struct jpip_server *s = new_server();
+    static const unsigned levels[] = {5, 5, 5, 3}; /* files[0..3] */
+    for (size_t f = 0; f < 4; f++) {
+        const char *file = files[f].name;
+        char path[128], q[1024], vq[256];
+        snprintf(path, sizeof path, "/%s", file);
+        struct tstore st = {0};
+        const struct view thumb = {2, 0, 0, 0, 0}, mid = {1, 10, 10, 40, 30};
+        view_query(file, &thumb, vq, sizeof vq);
+        ASSERT_EQ_INT(fetch(s, path, vq, &st, NULL, 0, NULL), 200);
+        uint64_t before = st.bytes;
+        snprintf(q, sizeof q, "%s&model=Hm,H*,t*c*r0-%up*", vq, levels[f] - 2);
+        uint8_t eor = 0;
+        ASSERT_EQ_INT(fetch(s, path, q, &st, NULL, 0, &eor), 200);
+        ASSERT_EQ_INT(eor, 2);
+        ASSERT_EQ_U64(st.bytes, before);
+        /* A subtractive item takes resolution 0 of component 0 back: it is sent again. */
+        snprintf(q, sizeof q, "%s&model=Hm,H*,r0-%u,-c0r0", vq, levels[f] - 2);
+        ASSERT_EQ_INT(fetch(s, path, q, &st, NULL, 0, NULL), 200);
+        ASSERT_TRUE(st.dup_bytes > 0);
+        tfree(&st);
+
+        /* First layer of a mid-resolution region, then all layers declaring ":L1". */
+        struct tstore lay = {0};
+        view_query(file, &mid, vq, sizeof vq);
+        snprintf(q, sizeof q, "%s&layers=1", vq);
+        ASSERT_EQ_INT(fetch(s, path, q, &lay, NULL, 0, NULL), 200);
+        snprintf(q, sizeof q, "%s&model=Hm,H*,r0-%u:L1", vq, levels[f] - 1);
+        ASSERT_EQ_INT(fetch(s, path, q, &lay, NULL, 0, &eor), 200);
+        ASSERT_EQ_INT(eor, 2);
+        ASSERT_EQ_U64(lay.dup_bytes, 0);
+        char why[512] = "";
+        int ok = view_exact(file, &lay, &mid, why, sizeof why);
+        if (!ok)
+            printf("FAIL %s: %s\n", file, why);
+        ASSERT_TRUE(ok != 0);
+        tfree(&lay);
+    }
+    jpip_server_destroy(s);
+}
+
 TEST(len_increments_complete_the_view)
 {
     ASSERT_TRUE(make_files() == 0);
