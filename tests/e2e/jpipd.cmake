@@ -13,3 +13,15 @@ if(TARGET jpipd)
       LABELS e2e TIMEOUT 120 SKIP_RETURN_CODE 77)
   endif()
 endif()
+
+# JHelioviewer's request pattern pipelined on one keep-alive connection to a real jpipd
+# (tests/e2e/pipeline_test.c): every frame of a JPX exact, no byte twice.
+if(TARGET jpipd)
+  add_executable(pipeline_test ${CMAKE_CURRENT_LIST_DIR}/pipeline_test.c)
+  target_include_directories(pipeline_test PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+  target_link_libraries(pipeline_test PRIVATE jpip_internal)
+  jpip_warnings(pipeline_test)
+  add_test(NAME e2e.jpipd_pipeline COMMAND pipeline_test $<TARGET_FILE:jpipd>)
+  set_tests_properties(e2e.jpipd_pipeline PROPERTIES
+    LABELS e2e TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()

@@ -208,17 +208,18 @@ static inline uint8_t *slurp(const char *path, size_t *len)
     return d;
 }
 
-/* Compare the rebuilt view with OpenJPEG on the original. */
-static inline int check_view(const char *file, struct tstore *st, unsigned d,
-                             const struct jpip__rect *cv, unsigned layers, unsigned ncomps,
-                             const unsigned *comps, char *why, size_t wl)
+/* Compare the view rebuilt from codestream `stream` of the store with OpenJPEG on the file
+ * that holds that codestream alone. */
+static inline int check_stream_view(const char *file, uint64_t stream, struct tstore *st,
+                                    unsigned d, const struct jpip__rect *cv, unsigned layers,
+                                    unsigned ncomps, const unsigned *comps, char *why, size_t wl)
 {
     struct jpip__bin_source src = {tget, st};
     struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv, harness_jpt};
     struct jpip__buf out;
     jpip__buf_init(&out, NULL, SIZE_MAX);
     struct jpip__err err = {{0}, 0};
-    int rc = jpip__reconstruct(&src, 0, &o, NULL, &out, NULL, &err);
+    int rc = jpip__reconstruct(&src, stream, &o, NULL, &out, NULL, &err);
     if (rc != JPIP_OK) {
         snprintf(why, wl, "reconstruct: %.200s", err.msg);
         jpip__buf_free(&out);
@@ -258,6 +259,14 @@ static inline int check_view(const char *file, struct tstore *st, unsigned d,
     free(orig);
     jpip__buf_free(&out);
     return ok;
+}
+
+/* Compare the rebuilt view with OpenJPEG on the original. */
+static inline int check_view(const char *file, struct tstore *st, unsigned d,
+                             const struct jpip__rect *cv, unsigned layers, unsigned ncomps,
+                             const unsigned *comps, char *why, size_t wl)
+{
+    return check_stream_view(file, 0, st, d, cv, layers, ncomps, comps, why, wl);
 }
 
 struct file_case {
@@ -312,6 +321,45 @@ static inline int make_files(void)
         if (sh(cmd) != 0)
             return -1;
     }
+    return 0;
+}
+
+/* A JPX with n codestreams (frame<i>.j2k in dir): signature, ftyp 'jpx ', then one jp2c box per
+ * codestream. */
+static inline int make_jpx(const char *name, int n)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    static const uint8_t head[] = {0,    0,   0, 12, 'j', 'P', ' ', ' ', 0x0D, 0x0A, 0x87,
+                                   0x0A, 0,   0, 0,  20,  'f', 't', 'y', 'p',  'j',  'p',
+                                   'x',  ' ', 0, 0,  0,   0,   'j', 'p', 'x',  ' '};
+    fwrite(head, 1, sizeof head, f);
+    for (int i = 0; i < n; i++) {
+        char j2k[600], cmd[1800];
+        snprintf(j2k, sizeof j2k, "%s/frame%d.j2k", dir, i);
+        snprintf(cmd, sizeof cmd,
+                 "opj_compress -i %s/in.ppm -o %s -p RPCL -c [32,32],[16,16] -r %d,%d,%d", dir, j2k,
+                 50 + 10 * i, 12 + i, 2 + i);
+        if (sh(cmd) != 0)
+            return -1;
+        size_t len;
+        uint8_t *d = slurp(j2k, &len);
+        uint8_t bh[8] = {(uint8_t)((len + 8) >> 24),
+                         (uint8_t)((len + 8) >> 16),
+                         (uint8_t)((len + 8) >> 8),
+                         (uint8_t)(len + 8),
+                         'j',
+                         'p',
+                         '2',
+                         'c'};
+        fwrite(bh, 1, 8, f);
+        fwrite(d, 1, len, f);
+        free(d);
+    }
+    fclose(f);
     return 0;
 }
 
