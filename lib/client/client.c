@@ -21,6 +21,11 @@
 #include "stream/stream_reader.h"
 
 #define MAX_QUERY_BYTES (1u << 20)
+/* Byte limit adopted when a server stops at a limit we did not set (some servers send
+ * nothing without len=); JHelioviewer asks for the same. */
+#define AUTO_LEN (2u << 20)
+/* Responses in a row that bring no data-bin byte and no end of the view before we give up. */
+#define MAX_IDLE_RESPONSES 4
 
 struct jpip_client {
     const struct jpip_allocator *alloc;
@@ -40,6 +45,9 @@ struct jpip_client {
     int handler_failed;  /* the cache refused a message (its message is in err) */
     int in_response, status;
     int complete;
+    uint64_t auto_len;       /* len= we send when the configuration sets none (0: none) */
+    uint64_t resp_start;     /* data-bin bytes received before the response in flight */
+    unsigned idle_responses; /* responses in a row without progress */
     struct jpip_view view;
     uint32_t *comps;
     struct jpip__buf path, query;
@@ -152,6 +160,7 @@ int jpip_client_set_view(struct jpip_client *c, const struct jpip_view *v)
     c->view = *v;
     c->view.comps = nc;
     c->complete = 0;
+    c->idle_responses = 0;
     return JPIP_OK;
 }
 
@@ -313,8 +322,8 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
             JPIP_TRY(qprintf(q, "&cnew=http"));
     }
     const struct jpip_view *v = &c->view;
-    if (v->stream)
-        JPIP_TRY(qprintf(q, "&stream=%u", v->stream));
+    /* stream= even for codestream 0: some servers (esajpip) send nothing without it. */
+    JPIP_TRY(qprintf(q, "&stream=%u", v->stream));
     if (v->fx && v->fy) {
         static const char *const round[] = {"", ",round-up", ",closest"};
         JPIP_TRY(qprintf(q, "&fsiz=%u,%u%s", v->fx, v->fy,
@@ -331,8 +340,9 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
     }
     if (v->layers)
         JPIP_TRY(qprintf(q, "&layers=%u", v->layers));
-    if (c->cfg.len)
-        JPIP_TRY(qprintf(q, "&len=%llu", (unsigned long long)c->cfg.len));
+    uint64_t len = c->cfg.len ? c->cfg.len : c->auto_len;
+    if (len)
+        JPIP_TRY(qprintf(q, "&len=%llu", (unsigned long long)len));
     /* Stateless requests always declare the cache; a fresh channel does once. */
     if (!channel || c->need_model)
         JPIP_TRY(add_model(c, q));
@@ -418,11 +428,18 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
         memcpy(c->tid, info.tid.ptr, info.tid.len);
         c->tid[info.tid.len] = '\0';
     }
-    if ((status == 404 || status == 503) && c->on_channel)
+    c->resp_start = c->st.databin_bytes;
+    int lost = status == 404 || status == 500 || status == 503;
+    if (lost && c->on_channel) {
         jpip__resp_info_free(&info);
-    if (status == 404 && c->on_channel) {
-        /* The channel is gone (server restarted, session reaped): start again and say what
-         * we hold. */
+        /* A channel that keeps dying without the view advancing is not a channel problem. */
+        if (++c->idle_responses > MAX_IDLE_RESPONSES)
+            return jpip__errf(&c->err, JPIP_EPROTOCOL,
+                              "server answered %d again after the channel was reopened", status);
+    }
+    if ((status == 404 || status == 500) && c->on_channel) {
+        /* The channel is gone (server restarted, session reaped; esajpip answers 500 when
+         * the connection that carried it closed): start again and say what we hold. */
         c->have_channel = 0;
         c->need_model = 1;
         return JPIP_OK;
@@ -520,11 +537,25 @@ int jpip_client_end_response(struct jpip_client *c, int body_complete)
         return rc;
     }
     if (c->rd.eor_seen) {
-        if (c->rd.eor_reason == 1 || c->rd.eor_reason == 2)
+        /* image done, window done, or quality limit: every layer asked for has come */
+        if (c->rd.eor_reason == 1 || c->rd.eor_reason == 2 || c->rd.eor_reason == 5)
             c->complete = 1;
     } else if (c->status == 200) {
         c->complete = 1; /* some servers end stateless responses without an EOR */
     }
+    if (c->complete || c->st.databin_bytes > c->resp_start) {
+        c->idle_responses = 0;
+        return JPIP_OK;
+    }
+    /* No progress. A server that stopped at a byte limit we did not set wants len=. */
+    if (c->rd.eor_seen && c->rd.eor_reason == 4 && !c->cfg.len && !c->auto_len) {
+        c->auto_len = AUTO_LEN;
+        return JPIP_OK;
+    }
+    if (++c->idle_responses > MAX_IDLE_RESPONSES)
+        return jpip__errf(&c->err, JPIP_EPROTOCOL,
+                          "%u responses in a row brought no data and did not end the view",
+                          c->idle_responses);
     return JPIP_OK;
 }
 

@@ -13,6 +13,28 @@
 
 #include "test.h"
 
+/* When set, drive() plays esajpip's quirks in front of the server: a request without len= or
+ * stream= is served as if it said len=0 (no data, only the EOR "byte limit reached"), and the
+ * channel dies with a 500 every third request, as when the TCP connection that carried it
+ * closes. esajpip_query() returns the query to serve, or NULL after answering 500 itself. */
+static int esajpip;
+static unsigned esajpip_requests;
+static char esajpip_q[1 << 16];
+
+static const char *esajpip_query(struct jpip_client *c, const char *query, int *failed)
+{
+    *failed = 0;
+    if (!strstr(query, "len=") || !strstr(query, "stream=")) {
+        snprintf(esajpip_q, sizeof esajpip_q, "%s&len=0", query);
+        return esajpip_q;
+    }
+    if (!strstr(query, "cid=") || ++esajpip_requests % 3 != 0)
+        return query;
+    *failed = jpip_client_begin_response(c, 500, "") != JPIP_OK ||
+              jpip_client_end_response(c, 1) != JPIP_OK;
+    return NULL;
+}
+
 /* Run the client until its view is complete. cut_after > 0 breaks the first response after
  * that many body bytes (a lost connection). */
 static int drive(struct jpip_server *s, struct jpip_client *c, size_t cut_after)
@@ -22,6 +44,17 @@ static int drive(struct jpip_server *s, struct jpip_client *c, size_t cut_after)
         size_t ql;
         if (jpip_client_next_request(c, &path, &query, &ql) != JPIP_OK)
             return -1;
+        if (esajpip) {
+            int failed;
+            query = esajpip_query(c, query, &failed);
+            if (failed) {
+                fprintf(stderr, "esajpip emulation: %s\n", jpip_client_errmsg(c));
+                return -1;
+            }
+            if (!query)
+                continue;
+            ql = strlen(query);
+        }
         struct jpip_response *r;
         if (jpip_server_handle(s, path, strlen(path), query, ql, 0, &r) != JPIP_OK)
             return -1;
@@ -169,6 +202,40 @@ TEST(response_cut_mid_body)
 {
     ASSERT_TRUE(make_files() == 0);
     run_walk(0, -1, 1500);
+}
+
+/* esajpip: nothing without len= and stream=, channels lost with their connection (500). */
+TEST(esajpip_quirks_walk)
+{
+    ASSERT_TRUE(make_files() == 0);
+    esajpip = 1;
+    run_walk(0, -1, 0);
+    esajpip = 0;
+}
+
+/* A server that never sends anything ends the view with an error, not an endless loop. */
+TEST(server_without_progress_is_an_error)
+{
+    ASSERT_TRUE(make_files() == 0);
+    struct jpip_client *c;
+    ASSERT_OK(jpip_client_create(&c, files[0].name, NULL, NULL));
+    set_view(c, files[0].name, &walk[0]);
+    int rc = JPIP_OK, rounds = 0;
+    static const uint8_t eor4[] = {0, 4, 0};
+    while (rc == JPIP_OK && rounds++ < 50) {
+        const char *path, *query;
+        size_t ql;
+        ASSERT_OK(jpip_client_next_request(c, &path, &query, &ql));
+        if (rounds > 1)
+            ASSERT_TRUE(strstr(query, "len=") != NULL); /* adopted after the first */
+        ASSERT_OK(jpip_client_begin_response(c, 200, "Content-Type: image/jpp-stream\r\n"));
+        ASSERT_OK(jpip_client_feed(c, eor4, sizeof eor4));
+        rc = jpip_client_end_response(c, 1);
+    }
+    ASSERT_TRUE(rc == JPIP_EPROTOCOL);
+    ASSERT_TRUE(rounds < 10);
+    printf("no progress: %s after %d responses\n", jpip_client_errmsg(c), rounds);
+    jpip_client_destroy(c);
 }
 
 TEST(saved_cache_serves_the_view_again)
