@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         return 2;
     }
     file_path = argv[1];
-    struct jpip_server_hooks h = {resolve, release, rnd, NULL};
+    struct jpip_server_hooks h = {.resolve = resolve, .release = release, .random = rnd};
     struct jpip_server *s;
     jpip_server_create(&s, &h, NULL, NULL);
     struct jpip_client *c;

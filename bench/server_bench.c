@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     }
     file_path = argv[1];
     int nreq = argc > 2 ? atoi(argv[2]) : 2000;
-    struct jpip_server_hooks h = {resolve, release, rnd, NULL};
+    struct jpip_server_hooks h = {.resolve = resolve, .release = release, .random = rnd};
     struct jpip_server *s;
     jpip_server_create(&s, &h, NULL, NULL);
     struct jpip_source src;

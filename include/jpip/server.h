@@ -41,6 +41,19 @@ struct jpip_server_hooks {
     /* Fill buf with len unpredictable bytes (channel ids). */
     int (*random)(void *user, uint8_t *buf, size_t len);
     void *user;
+    /* Persistent packet indexes (optional; lib/io's jpip_index_dir fills them). key names the
+     * target (32 hex digits). index_load calls take(ctx, data, len) with the bytes saved for
+     * key, if any. index_save calls merge(ctx, old, old_len, &out, &out_len) with the bytes
+     * saved now (NULL, 0 if none) and stores what merge returns so that a reader never sees
+     * a partial file; merge's output is valid until index_save returns. Both return JPIP_OK
+     * or an error code. */
+    int (*index_load)(void *index_user, const char *key,
+                      void (*take)(void *ctx, const uint8_t *data, size_t len), void *ctx);
+    int (*index_save)(void *index_user, const char *key,
+                      int (*merge)(void *ctx, const uint8_t *old, size_t old_len,
+                                   const uint8_t **out, size_t *out_len),
+                      void *ctx);
+    void *index_user;
 };
 
 struct jpip_server_config {
@@ -63,6 +76,17 @@ JPIP_API int jpip_server_create(struct jpip_server **out, const struct jpip_serv
                                 const struct jpip_allocator *a);
 JPIP_API void jpip_server_destroy(struct jpip_server *s);
 JPIP_API void jpip_server_set_log(struct jpip_server *s, jpip_log_fn fn, void *user);
+
+/* The persistent packet index at work (all totals since create). */
+struct jpip_index_stats {
+    uint64_t tiles_walked;   /* tiles indexed from the codestream (packet headers or PLT) */
+    uint64_t tiles_loaded;   /* tiles indexed from a saved index, checked, without a walk */
+    uint64_t tiles_rejected; /* saved tile records that did not fit (then walked) */
+    uint64_t files_loaded;   /* saved indexes taken when a target was opened */
+    uint64_t files_refused;  /* saved indexes refused: corrupt, or of another file version */
+    uint64_t saves, save_failures;
+};
+JPIP_API void jpip_server_index_stats(const struct jpip_server *s, struct jpip_index_stats *st);
 
 /* Handle one request. path is the URL path (borrowed, may be "/" or "/jpip"), query the
  * fields (for GET the part after '?', for POST the form body). now_ms is a monotonic clock.

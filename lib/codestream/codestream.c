@@ -304,6 +304,8 @@ void jpip__cs_close(struct jpip__codestream *cs)
     jpip__free(a, cs->ppm);
     jpip__free(a, cs->ppm_chunk_off);
     jpip__free(a, cs->ppm_chunk_len);
+    jpip__free(a, cs->saved_rec);
+    jpip__free(a, cs->saved_len);
     jpip__mainhdr_free(&cs->mh, a);
     jpip__free(a, cs->mh_buf);
     memset(cs, 0, sizeof *cs);

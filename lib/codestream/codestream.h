@@ -124,6 +124,12 @@ struct jpip__codestream {
     uint32_t *ppm_chunk_len;
     uint8_t has_ppt, has_plt, has_tile_poc;
     struct jpip__err err;
+    /* Packet index records saved by an earlier run (index_serial.h), per tile a whole record
+     * in a buffer the target owns, or NULL; a tile with one is checked against it instead of
+     * walked. Counts of tiles indexed each way. */
+    const uint8_t **saved_rec;
+    size_t *saved_len;
+    uint64_t tiles_walked, tiles_loaded, tiles_rejected;
 };
 
 /* Parse the main header and walk the tile-parts. src is borrowed and must outlive cs. */

@@ -31,6 +31,7 @@ struct jpip_target {
     uint32_t ncs;
     struct target_cs *cs;
     struct jpip__err err;
+    uint8_t *index_buf; /* a loaded persistent index the codestreams' saved records point into */
 };
 
 int jpip_target_open(struct jpip_target **out, const struct jpip_source *src,
@@ -92,6 +93,7 @@ void jpip_target_destroy(struct jpip_target *t)
             jpip__cs_close(&c->cs);
     }
     jpip__free(a, t->cs);
+    jpip__free(a, t->index_buf);
     if (t->loc)
         jpip__cs_locations_free(t->loc, t->ncs, a);
     jpip__box_tree_free(&t->boxes, a);
@@ -361,4 +363,15 @@ const struct jpip__cs_location *jpip__target_locations(const struct jpip_target 
 const struct jpip_source *jpip__target_source(const struct jpip_target *t)
 {
     return t->src;
+}
+
+void jpip__target_adopt_index(struct jpip_target *t, uint8_t *buf)
+{
+    jpip__free(t->alloc, t->index_buf);
+    t->index_buf = buf;
+}
+
+const struct jpip_allocator *jpip__target_alloc(const struct jpip_target *t)
+{
+    return t->alloc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codestream/codestream.h"
+#include "codestream/index_serial.h"
 #include "codestream/packet_header.h"
 #include "codestream/progression.h"
 #include "common/alloc.h"
@@ -570,6 +571,15 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
             goto fail;
         }
     }
+    /* A saved record replaces the walk when it fits this tile exactly. */
+    if (cs->saved_rec && cs->saved_rec[t]) {
+        struct jpip__err ignored;
+        if (jpip__index_record_apply(cs->saved_rec[t], cs->saved_len[t], ti, &ignored) == JPIP_OK) {
+            cs->tiles_loaded++;
+            goto done;
+        }
+        cs->tiles_rejected++;
+    }
     struct walker w = {0};
     w.cs = cs;
     w.ti = ti;
@@ -586,6 +596,7 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
             jpip__free(a, lens);
             if (prc == 0 && w.iplt == w.nplt && w.pos == ti->data_len) {
                 ti->from_plt = 1;
+                cs->tiles_walked++;
                 goto done;
             }
             if (prc == JPIP_ENOMEM) {
@@ -619,6 +630,7 @@ static int build_index(struct jpip__codestream *cs, uint32_t t, struct jpip__til
     jpip__free(a, w.win);
     if (rc < 0)
         goto fail;
+    cs->tiles_walked++;
 done:
     jpip__free(a, raw);
     jpip__free(a, plt);

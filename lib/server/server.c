@@ -91,6 +91,7 @@ static void logf_(struct jpip_server *s, enum jpip_log_level lv, const char *fmt
 
 static void target_free(struct jpip_server *s, struct srv_target *t)
 {
+    jpip__srv_index_closing(s, t);
     for (unsigned i = 0; i < t->ncs; i++)
         jpip__free(s->alloc, t->cs[i].mainhdr);
     jpip__free(s->alloc, t->cs);
@@ -230,6 +231,8 @@ static int target_get(struct jpip_server *s, const char *name, size_t nlen, uint
         return rc;
     }
     make_tid(name, nlen, ref.version, t->tid);
+    make_tid(name, nlen, "packet index", t->index_key);
+    jpip__srv_index_load(s, t);
     t->last_used_ms = now;
     struct srv_target **nv = jpip__realloc(s->alloc, s->targets, s->ntargets * sizeof *nv,
                                            (s->ntargets + 1) * sizeof *nv);
@@ -619,6 +622,7 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
 int jpip_server_handle(struct jpip_server *s, const char *path, size_t path_len, const char *query,
                        size_t query_len, uint64_t now_ms, struct jpip_response **out)
 {
+    s->now_ms = now_ms;
     struct jpip_response *r = response_new(s);
     if (!r)
         return JPIP_ENOMEM;
@@ -698,6 +702,8 @@ void jpip_response_destroy(struct jpip_response *r)
     jpip__plan_free(r);
     jpip__cm_free(&r->own_cm);
     jpip__buf_free(&r->headers);
+    if (r->tgt)
+        jpip__srv_index_save(s, r->tgt, 0);
     jpip__srv_target_unref(s, r->tgt);
     jpip__free(s->alloc, r);
 }

@@ -42,6 +42,8 @@ struct srv_target {
     uint32_t refs; /* sessions and responses using it */
     int stale;     /* a newer version replaced it; freed when refs drop to 0 */
     uint64_t last_used_ms;
+    char index_key[33];                        /* persistent index name (index_persist.c) */
+    uint64_t index_saved_walked, index_saved_ms; /* walked tiles at the last save, and when */
 };
 
 struct srv_session;
@@ -160,6 +162,8 @@ struct jpip_server {
     uint32_t ntargets;
     struct srv_session **sessions;
     uint32_t nsessions;
+    struct jpip_index_stats idx; /* totals of closed targets, loads and saves */
+    uint64_t now_ms;             /* of the last request */
 };
 
 /* plan.c */
@@ -174,6 +178,11 @@ uint64_t jpip__plan_have(const struct jpip_response *r, unsigned cls, uint64_t c
 void jpip__plan_free(struct jpip_response *r);
 /* response.c */
 int jpip__response_produce(struct jpip_response *r, uint8_t *buf, size_t cap, size_t *n);
+/* index_persist.c */
+void jpip__srv_index_load(struct jpip_server *s, struct srv_target *t);
+void jpip__srv_index_save(struct jpip_server *s, struct srv_target *t, int force);
+/* Save what is new and keep the target's counts before it is freed. */
+void jpip__srv_index_closing(struct jpip_server *s, struct srv_target *t);
 /* server.c */
 void jpip__srv_target_unref(struct jpip_server *s, struct srv_target *t);
 int jpip__srv_target_cs(struct srv_target *t, unsigned cs, struct jpip__codestream **c);

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     file_data = nul + 1;
     file_len = size - (size_t)(nul + 1 - data);
-    struct jpip_server_hooks h = {resolve, NULL, rnd, NULL};
+    struct jpip_server_hooks h = {.resolve = resolve, .random = rnd};
     struct jpip_server *s;
     if (jpip_server_create(&s, &h, NULL, NULL) != JPIP_OK)
         return 0;

@@ -144,7 +144,7 @@ static inline int rnd(void *user, uint8_t *buf, size_t len)
 
 static inline struct jpip_server *new_server(void)
 {
-    struct jpip_server_hooks h = {resolve, release, rnd, NULL};
+    struct jpip_server_hooks h = {.resolve = resolve, .release = release, .random = rnd};
     struct jpip_server *s = NULL;
     if (jpip_server_create(&s, &h, NULL, NULL) != JPIP_OK)
         return NULL;
