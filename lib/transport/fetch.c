@@ -577,6 +577,9 @@ static int run_loop(struct jpip_fetch *f)
         char what[CURL_ERROR_SIZE + 64];
         if (f->stop == STOP_TRANSIENT)
             snprintf(what, sizeof what, "server answered %d", f->http_status);
+        else if (cc == CURLE_OUT_OF_MEMORY && !f->curl_err[0] && !f->begun)
+            /* libcurl's answer to a header line over its 100 KiB line buffer */
+            snprintf(what, sizeof what, "response header line too long (or out of memory)");
         else
             snprintf(what, sizeof what, "%s",
                      f->curl_err[0] ? f->curl_err : curl_easy_strerror(cc));

@@ -19,3 +19,16 @@ if(TARGET jpip-get AND TARGET jpipd AND TARGET jpip-info)
       FIXTURES_REQUIRED corpus LABELS e2e TIMEOUT 600 SKIP_RETURN_CODE 77)
   endif()
 endif()
+
+# jpip-get against servers that break HTTP framing (tests/e2e/jpip_get_hostile_test.sh).
+if(TARGET jpip-get)
+  add_executable(hostile_httpd ${CMAKE_CURRENT_LIST_DIR}/hostile_httpd.c)
+  jpip_warnings(hostile_httpd)
+  find_program(JPIP_GET_HOSTILE_BASH bash)
+  if(JPIP_GET_HOSTILE_BASH)
+    add_test(NAME e2e.jpip_get_hostile
+      COMMAND ${JPIP_GET_HOSTILE_BASH} ${CMAKE_CURRENT_LIST_DIR}/jpip_get_hostile_test.sh
+              $<TARGET_FILE:jpip-get> $<TARGET_FILE:hostile_httpd>)
+    set_tests_properties(e2e.jpip_get_hostile PROPERTIES LABELS e2e TIMEOUT 300)
+  endif()
+endif()
