@@ -5,7 +5,8 @@
  * preflights, streams each response body as the server core produces it (chunked), or buffers
  * it and sends a Content-Length when configured to or when the client speaks HTTP/1.0.
  *
- * Threading: everything runs on one internal thread of the HTTP library. Between
+ * Threading: requests run on one internal thread of the HTTP library (a second thread only
+ * paces rate-limited bodies and never calls the server). Between
  * jpip_httpd_start and the return of jpip_httpd_stop that thread is the only one calling into
  * the jpip_server, so the embedder must not call the server meanwhile. The access and log
  * callbacks run on that thread too.
@@ -38,16 +39,20 @@ struct jpip_httpd;
 
 /* Facts about one finished request, for an access log. Pointers are valid during the call. */
 struct jpip_httpd_access {
-    int64_t time_us;      /* wall clock when the request line arrived, µs since the epoch */
-    const char *client;   /* client address, "127.0.0.1" or "::1" ("-" if unknown) */
-    const char *method;   /* "GET", "POST", ... */
-    const char *target;   /* raw path and query as sent, truncated to 512 bytes */
-    int target_truncated; /* 1 when target was cut */
-    int status;           /* HTTP status sent; 0 when the HTTP library answered by itself */
-    uint64_t body_bytes;  /* response body bytes handed to the connection */
-    uint64_t duration_us; /* from the request line to the end of the response */
-    const char *cid;      /* JPIP channel id, "" when stateless */
-    int completed;        /* 1 when the whole body went out, 0 if the connection was cut */
+    int64_t time_us;        /* wall clock when the request line arrived, µs since the epoch */
+    const char *client;     /* client address, "127.0.0.1" or "::1" ("-" if unknown) */
+    const char *method;     /* "GET", "POST", ... */
+    const char *target;     /* raw path and query as sent, truncated to 512 bytes */
+    int target_truncated;   /* 1 when target was cut */
+    int status;             /* HTTP status sent; 0 when the HTTP library answered by itself */
+    uint64_t body_bytes;    /* response body bytes handed to the connection */
+    uint64_t duration_us;   /* from the request line to the end of the response */
+    const char *cid;        /* JPIP channel id, "" when stateless */
+    int completed;          /* 1 when the whole body went out, 0 if the connection was cut */
+    const char *view;       /* "fsiz=W,H roff=X,Y rsiz=W,H" as asked, "" when none */
+    uint64_t databin_bytes; /* data-bin bytes in the body */
+    uint32_t messages;      /* JPP/JPT messages in the body */
+    int eor_reason;         /* EOR reason code ending the body, -1 when none */
 };
 typedef void (*jpip_httpd_access_fn)(void *user, const struct jpip_httpd_access *a);
 
@@ -75,6 +80,19 @@ struct jpip_httpd_config {
     jpip_log_fn log; /* messages of the front end and of the HTTP library; may be NULL */
     void *log_user;
     enum jpip_log_level log_level; /* messages above this level are not formatted; WARN */
+    /* Bandwidth: bytes/s per session (its channel, or the client address for stateless
+     * requests) and for the whole server, 0 = no limit (default). Under the total, sessions
+     * share fairly: one below its share is served first, the others split the rest. */
+    uint64_t client_rate;
+    uint64_t total_rate;
+    uint32_t chunk_bytes; /* largest HTTP chunk (and rate-limit grant); default 16384 */
+    /* A request (headers and body) must be in within request_timeout_s of its first byte, or
+     * it gets 408 and the connection closes; default 30. */
+    uint32_t request_timeout_s;
+    /* While a response is sent, a client that takes no byte for send_timeout_s is dropped;
+     * default 30 (connection_timeout_s applies between requests). */
+    uint32_t send_timeout_s;
+    int metrics; /* answer GET /metrics (Prometheus text); default 1 */
 };
 
 /* Defaults for every field. */
@@ -90,6 +108,10 @@ JPIP_API int jpip_httpd_create(struct jpip_httpd **out, struct jpip_server *srv,
  * @return JPIP_OK, JPIP_EIO (cannot bind or start; see jpip_httpd_errmsg), JPIP_EINVAL when
  *         already started. */
 JPIP_API int jpip_httpd_start(struct jpip_httpd *h);
+/* Graceful stop, first half: stop accepting connections, answer new requests on open ones
+ * with 503, and wait up to timeout_ms for the requests in flight to finish. Returns the
+ * number still in flight (0 when all finished). Follow with jpip_httpd_stop. */
+JPIP_API uint32_t jpip_httpd_shutdown(struct jpip_httpd *h, uint32_t timeout_ms);
 /* Stop listening, close every connection and join the thread; open responses are destroyed.
  * Afterwards the embedder may use the server again. Idempotent. */
 JPIP_API void jpip_httpd_stop(struct jpip_httpd *h);

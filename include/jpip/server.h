@@ -65,6 +65,10 @@ struct jpip_server_config {
     uint64_t max_response_bytes;       /* cap on one response when len= is absent; 0 = none */
     uint32_t metadata_threshold;       /* boxes larger than this get placeholders; default 4096 */
     const char *channel_path;          /* path clients send channel requests to; default "jpip" */
+    /* Sessions are closed by jpip_server_reap when unused for session_idle_ms, or when older
+     * than session_lifetime_ms, and no response of theirs is in flight; 0 = never (default). */
+    uint64_t session_idle_ms;
+    uint64_t session_lifetime_ms;
 };
 
 /* Defaults for every field. */
@@ -76,6 +80,23 @@ JPIP_API int jpip_server_create(struct jpip_server **out, const struct jpip_serv
                                 const struct jpip_allocator *a);
 JPIP_API void jpip_server_destroy(struct jpip_server *s);
 JPIP_API void jpip_server_set_log(struct jpip_server *s, jpip_log_fn fn, void *user);
+
+/* Close the sessions that are idle or expired at now_ms (see session_idle_ms and
+ * session_lifetime_ms); their channel ids then get 404. A session with a response in flight
+ * counts as used at now_ms. Returns the number of sessions closed. */
+JPIP_API uint32_t jpip_server_reap(struct jpip_server *s, uint64_t now_ms);
+
+/* Counters for monitoring; every total counts since create. */
+struct jpip_server_stats {
+    uint32_t sessions; /* open now */
+    uint32_t targets;  /* open now (with their packet indexes) */
+    uint64_t sessions_created;
+    uint64_t sessions_reaped;   /* closed by jpip_server_reap */
+    uint64_t target_hits;       /* requests that found their target open */
+    uint64_t target_misses;     /* requests that had to open (and index) it */
+    uint64_t model_bytes_saved; /* bytes of wanted data-bins not sent: the client had them */
+};
+JPIP_API void jpip_server_stats(const struct jpip_server *s, struct jpip_server_stats *st);
 
 /* The persistent packet index at work (all totals since create). */
 struct jpip_index_stats {
@@ -107,6 +128,9 @@ JPIP_API const char *jpip_response_headers(const struct jpip_response *r);
 JPIP_API int jpip_response_read(struct jpip_response *r, uint8_t *buf, size_t cap, size_t *n,
                                 int *done);
 JPIP_API void jpip_response_destroy(struct jpip_response *r);
+/* The response's session (if any) counts as used at now_ms: call it when the last byte went
+ * out, so a long response does not leave its session looking idle. */
+JPIP_API void jpip_response_touch(struct jpip_response *r, uint64_t now_ms);
 
 /* Facts about a finished response, for access logs and metrics. */
 struct jpip_response_stats {
@@ -116,6 +140,8 @@ struct jpip_response_stats {
     uint8_t eor_reason;
     char cid[40]; /* channel, "" if stateless */
     char target[128];
+    char view[96];              /* "fsiz=W,H roff=X,Y rsiz=W,H" as asked, "" when none */
+    uint64_t model_bytes_saved; /* wanted bytes not sent because the client had them */
 };
 JPIP_API void jpip_response_stats(const struct jpip_response *r, struct jpip_response_stats *st);
 

@@ -15,8 +15,6 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 
-/* Bytes the HTTP library asks for at a time when streaming. */
-#define STREAM_BLOCK (32u * 1024u)
 /* Reads smaller than the server's minimum go through this staging area. */
 #define STAGE_BYTES 256
 
@@ -26,9 +24,10 @@ static const char cors_expose[] =
 
 struct http_body {
     struct jpip_httpd *h;
-    struct jpip_response *r; /* streaming mode; NULL once destroyed or in buffered mode */
-    struct http_req *req;    /* NULL once the request record is gone */
-    uint8_t *data;           /* buffered mode: the whole body */
+    struct shaper_flow *flow; /* NULL when no rate applies */
+    struct jpip_response *r;  /* streaming mode; NULL once destroyed or in buffered mode */
+    struct http_req *req;     /* NULL once the request record is gone */
+    uint8_t *data;            /* buffered mode: the whole body */
     size_t len;
     uint8_t stage[STAGE_BYTES];
     size_t stage_len, stage_pos;
@@ -66,6 +65,7 @@ struct MHD_Response *jpip__httpd_text_response(const char *text)
 
 static void account(struct http_body *b, size_t n)
 {
+    b->h->ctr.body_bytes += n;
     if (b->req)
         b->req->body_bytes += n;
 }
@@ -122,33 +122,70 @@ static ssize_t stream_read(struct http_body *b, char *buf, size_t max)
 static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct http_body *b = cls;
+    if (max > b->h->cfg.chunk_bytes)
+        max = b->h->cfg.chunk_bytes;
+    if (b->data && pos >= b->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (!b->data && b->stage_pos >= b->stage_len && (b->done || !b->r))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (b->flow) {
+        /* Wait for the rate limits: 0 means the connection is suspended until a grant. */
+        const long g = jpip__shaper_take(&b->h->shaper, b->flow, max);
+        if (g < 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (g == 0)
+            return 0;
+        max = (size_t)g;
+    }
+    ssize_t n;
     if (b->data) {
-        if (pos >= b->len)
-            return MHD_CONTENT_READER_END_OF_STREAM;
         size_t k = b->len - (size_t)pos;
         if (k > max)
             k = max;
         memcpy(buf, b->data + pos, k);
         account(b, k);
-        return (ssize_t)k;
+        n = (ssize_t)k;
+    } else {
+        n = stream_read(b, buf, max);
     }
-    return stream_read(b, buf, max);
+    if (b->flow)
+        jpip__shaper_unused(&b->h->shaper, b->flow, n > 0 ? max - (size_t)n : max);
+    return n;
 }
 
 static void body_free(void *cls)
 {
     struct http_body *b = cls;
     if (b->req)
-        b->req->body = NULL;
+        jpip__httpd_body_detach(b);
+    jpip__shaper_flow_end(&b->h->shaper, b->flow);
     jpip_response_destroy(b->r);
     jpip__free(NULL, b->data);
     jpip__free(NULL, b);
 }
 
+void jpip__httpd_note_stats(struct http_req *q, const struct jpip_response *r)
+{
+    struct jpip_response_stats st;
+    jpip_response_stats(r, &st);
+    snprintf(q->cid, sizeof q->cid, "%s", st.cid);
+    snprintf(q->view, sizeof q->view, "%s", st.view);
+    q->databin_bytes = st.databin_bytes;
+    q->messages = st.messages;
+    q->eor_reason = st.messages || st.eor_reason ? st.eor_reason : -1;
+}
+
 void jpip__httpd_body_detach(struct http_body *b)
 {
-    if (b)
-        b->req = NULL;
+    if (!b || !b->req)
+        return;
+    if (b->r) {
+        jpip__httpd_note_stats(b->req, b->r);
+        /* The session was busy until now: its idle time starts here. */
+        jpip_response_touch(b->r, jpip__httpd_mono_us() / 1000u);
+    }
+    b->req->body = NULL;
+    b->req = NULL;
 }
 
 /* Add every "Name: value\r\n" line of the server's headers. */
@@ -216,9 +253,9 @@ static int produce_all(struct http_body *b, uint64_t max, char *reason, size_t r
     return b->data ? JPIP_OK : JPIP_ENOMEM;
 }
 
-struct MHD_Response *jpip__httpd_body_response(struct http_req *q, struct jpip_response *r,
-                                               int buffered, int *status, char *reason,
-                                               size_t reason_len)
+struct MHD_Response *jpip__httpd_body_response(struct http_req *q, struct MHD_Connection *conn,
+                                               struct jpip_response *r, int buffered, int *status,
+                                               char *reason, size_t reason_len)
 {
     struct http_body *b = jpip__calloc(NULL, 1, sizeof *b);
     if (!b) {
@@ -238,8 +275,17 @@ struct MHD_Response *jpip__httpd_body_response(struct http_req *q, struct jpip_r
             return NULL;
         }
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        buffered ? (uint64_t)b->len : MHD_SIZE_UNKNOWN, STREAM_BLOCK, body_read, b, body_free);
+    /* Rates apply per session (its channel id) or, for stateless requests, per client
+     * address. */
+    if (q->h->shaper.enabled) {
+        char key[JPIP__SHAPER_KEY];
+        snprintf(key, sizeof key, "%s%s",
+                 q->cid[0] ? "cid:" : "ip:", q->cid[0] ? q->cid : q->client);
+        b->flow = jpip__shaper_flow_new(&q->h->shaper, key, conn);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(buffered ? (uint64_t)b->len : MHD_SIZE_UNKNOWN,
+                                          q->h->cfg.chunk_bytes, body_read, b, body_free);
     if (!resp) {
         body_free(b);
         *status = 500;

@@ -41,6 +41,11 @@ void *jpip__httpd_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn
     q->uri[q->uri_len] = '\0';
     snprintf(q->client, sizeof q->client, "-");
     snprintf(q->method, sizeof q->method, "-");
+    q->eor_reason = -1;
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    q->over_limit = sc && sc->socket_context == jpip__httpd_over_limit;
+    __atomic_add_fetch(&h->ctr.requests_active, 1, __ATOMIC_RELAXED);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
@@ -68,11 +73,20 @@ void jpip__httpd_completed_cb(void *cls, struct MHD_Connection *conn, void **req
                               enum MHD_RequestTerminationCode toe)
 {
     struct jpip_httpd *h = cls;
-    (void)conn;
     struct http_req *q = *req_cls;
     if (!q)
         return;
     *req_cls = NULL;
+    if (q->body)
+        jpip__httpd_body_detach(q->body); /* its last facts into q */
+    h->ctr.requests[jpip__httpd_status_slot(q->status)]++;
+    h->ctr.databin_bytes += q->databin_bytes;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && q->status)
+        h->ctr.dropped++;
+    /* Back between requests: the keep-alive timeout applies again. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && h->cfg.send_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)h->cfg.connection_timeout_s);
     if (h->cfg.access) {
         char target[JPIP__HTTPD_LOG_TARGET + 1];
         const size_t n = q->uri_len < JPIP__HTTPD_LOG_TARGET ? q->uri_len : JPIP__HTTPD_LOG_TARGET;
@@ -90,9 +104,14 @@ void jpip__httpd_completed_cb(void *cls, struct MHD_Connection *conn, void **req
         a.duration_us = jpip__httpd_mono_us() - q->start_us;
         a.cid = q->cid;
         a.completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK;
+        a.view = q->view;
+        a.databin_bytes = q->databin_bytes;
+        a.messages = q->messages;
+        a.eor_reason = q->eor_reason;
         h->cfg.access(h->cfg.access_user, &a);
     }
     req_free(q);
+    __atomic_sub_fetch(&h->ctr.requests_active, 1, __ATOMIC_RELAXED);
 }
 
 /* Queue resp with status and drop our reference to it. */
@@ -117,6 +136,14 @@ static enum MHD_Result send_text(struct http_req *q, struct MHD_Connection *conn
 {
     struct MHD_Response *resp = jpip__httpd_text_response(reason);
     if (resp && status == 405 && MHD_add_response_header(resp, "Allow", allow_methods) != MHD_YES) {
+        MHD_destroy_response(resp);
+        resp = NULL;
+    }
+    /* Refusals for lack of room (and timeouts) close the connection; a 503 says when to
+     * come back. */
+    if (resp && (status == 503 || status == 408) &&
+        (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES ||
+         (status == 503 && MHD_add_response_header(resp, "Retry-After", "5") != MHD_YES))) {
         MHD_destroy_response(resp);
         resp = NULL;
     }
@@ -225,22 +252,25 @@ static enum MHD_Result serve_jpip(struct http_req *q, struct MHD_Connection *con
         return send_text(q, conn, 413, why);
     }
     struct jpip_response *r = NULL;
-    const int rc = jpip_server_handle(h->srv, path, path_len, query, query_len,
-                                      jpip__httpd_mono_us() / 1000u, &r);
+    const uint64_t now_ms = jpip__httpd_mono_us() / 1000u;
+    jpip__httpd_reap(h, now_ms, 0);
+    const int rc = jpip_server_handle(h->srv, path, path_len, query, query_len, now_ms, &r);
     if (rc != JPIP_OK || !r)
         return send_text(q, conn, 500, "out of memory");
-    struct jpip_response_stats st;
-    jpip_response_stats(r, &st);
-    snprintf(q->cid, sizeof q->cid, "%s", st.cid);
+    jpip__httpd_note_stats(q, r);
     const int status = jpip_response_status(r);
     if (status >= 300)
         return send_core_error(q, conn, r);
     int err_status = 500;
     char reason[256] = "";
-    struct MHD_Response *resp = jpip__httpd_body_response(q, r, h->cfg.content_length || http10,
-                                                          &err_status, reason, sizeof reason);
+    struct MHD_Response *resp = jpip__httpd_body_response(
+        q, conn, r, h->cfg.content_length || http10, &err_status, reason, sizeof reason);
     if (!resp)
         return send_text(q, conn, err_status, reason);
+    /* While the body goes out, a client that stops reading is dropped after send_timeout. */
+    if (h->cfg.send_timeout_s)
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  (unsigned)h->cfg.send_timeout_s);
     return send_response(q, conn, status, resp);
 }
 
@@ -277,6 +307,12 @@ static enum MHD_Result answer(struct http_req *q, struct MHD_Connection *conn, c
     } else if ((size_t)path_len == 8 && memcmp(path, "/healthz", 8) == 0 &&
                (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)) {
         rc = send_text(q, conn, 200, "ok");
+    } else if (q->h->cfg.metrics && (size_t)path_len == 8 && memcmp(path, "/metrics", 8) == 0 &&
+               (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)) {
+        size_t len = 0;
+        struct MHD_Response *resp = jpip__httpd_metrics_response(q->h, &len);
+        q->body_bytes += len;
+        rc = send_response(q, conn, 200, resp);
     } else if (strcmp(m, "GET") == 0) {
         rc = serve_jpip(q, conn, path, (size_t)path_len, query, query_len,
                         strcmp(version, MHD_HTTP_VERSION_1_0) == 0);
@@ -335,6 +371,13 @@ static int post_precheck(struct http_req *q, struct MHD_Connection *conn, char *
     return 0;
 }
 
+/* The request's headers and body took longer than request_timeout to arrive. */
+static int request_late(const struct http_req *q)
+{
+    const uint64_t limit = (uint64_t)q->h->cfg.request_timeout_s * 1000000u;
+    return limit && jpip__httpd_mono_us() - q->start_us > limit;
+}
+
 enum MHD_Result jpip__httpd_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -350,6 +393,14 @@ enum MHD_Result jpip__httpd_access_cb(void *cls, struct MHD_Connection *conn, co
      * answered on a later call, once any body is in, and keep-alive survives. */
     if (q->state == 0) {
         snprintf(q->method, sizeof q->method, "%s", method);
+        if (q->over_limit) {
+            q->h->ctr.connections_refused++;
+            return send_text(q, conn, 503, "too many connections; try again later");
+        }
+        if (__atomic_load_n(&q->h->draining, __ATOMIC_RELAXED))
+            return send_text(q, conn, 503, "the server is shutting down");
+        if (request_late(q))
+            return send_text(q, conn, 408, "request took too long to arrive");
         const int is_post = strcmp(method, "POST") == 0;
         if (!is_post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
             strcmp(method, "OPTIONS") != 0) {
@@ -381,6 +432,8 @@ enum MHD_Result jpip__httpd_access_cb(void *cls, struct MHD_Connection *conn, co
             return MHD_YES;
         }
         q->state = 2;
+        if (request_late(q))
+            return send_text(q, conn, 408, "request took too long to arrive");
         if (q->post_too_long) {
             char why[128];
             snprintf(why, sizeof why, "request body longer than %llu bytes",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/alloc.h"
 
@@ -30,6 +31,10 @@ void jpip_httpd_config_default(struct jpip_httpd_config *cfg)
     cfg->max_query_bytes = 65536;
     cfg->max_buffered_bytes = (uint64_t)256 << 20;
     cfg->log_level = JPIP_LOG_WARN;
+    cfg->chunk_bytes = 16384;
+    cfg->request_timeout_s = 30;
+    cfg->send_timeout_s = 30;
+    cfg->metrics = 1;
 }
 
 uint64_t jpip__httpd_mono_us(void)
@@ -136,7 +141,7 @@ int jpip_httpd_create(struct jpip_httpd **out, struct jpip_server *srv,
     }
     if (!cfg->tls_cert_pem != !cfg->tls_key_pem || cfg->max_connections == 0 ||
         cfg->max_query_bytes == 0 || cfg->max_query_bytes > ((uint64_t)1 << 30) ||
-        cfg->max_buffered_bytes == 0)
+        cfg->max_buffered_bytes == 0 || cfg->chunk_bytes < 256 || cfg->chunk_bytes > (1u << 24))
         return JPIP_EINVAL;
     if (cfg->tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
         return JPIP_EUNSUPPORTED;
@@ -155,6 +160,12 @@ int jpip_httpd_create(struct jpip_httpd **out, struct jpip_server *srv,
     h->cfg.address = h->address;
     h->cfg.tls_cert_pem = h->cert;
     h->cfg.tls_key_pem = h->key;
+    h->quiesced = MHD_INVALID_SOCKET;
+    if (jpip__shaper_init(&h->shaper, cfg->client_rate, cfg->total_rate, cfg->chunk_bytes) !=
+        JPIP_OK) {
+        jpip_httpd_destroy(h);
+        return JPIP_ENOMEM;
+    }
     const int rc = parse_address(h);
     if (rc != JPIP_OK) {
         jpip_httpd_destroy(h);
@@ -164,12 +175,32 @@ int jpip_httpd_create(struct jpip_httpd **out, struct jpip_server *srv,
     return JPIP_OK;
 }
 
+/* Count connections; those beyond max_connections are marked so their requests get 503 with
+ * Retry-After (the library itself refuses only beyond the extra room, by closing). */
+static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct jpip_httpd *h = cls;
+    (void)conn;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        h->ctr.connections_total++;
+        if (h->ctr.connections >= h->cfg.max_connections)
+            *socket_context = jpip__httpd_over_limit;
+        h->ctr.connections++;
+    } else if (h->ctr.connections) {
+        h->ctr.connections--;
+    }
+}
+
 int jpip_httpd_start(struct jpip_httpd *h)
 {
     if (!h || h->daemon)
         return JPIP_EINVAL;
     jpip__err_clear(&h->err);
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    __atomic_store_n(&h->draining, 0, __ATOMIC_RELAXED);
+    jpip__shaper_reopen(&h->shaper);
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (h->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (h->cert)
@@ -178,12 +209,15 @@ int jpip_httpd_start(struct jpip_httpd *h)
      * longest accepted query; a longer request line gets 414 from the library itself. */
     const size_t mem =
         (size_t)h->cfg.max_query_bytes + h->cfg.max_query_bytes / 4 + CONN_MEMORY_EXTRA;
+    /* Room beyond max_connections, so that clients there get a 503 rather than a reset. */
+    const uint32_t extra = h->cfg.max_connections / 8 < 16 ? 16 : h->cfg.max_connections / 8;
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, h},
         {MHD_OPTION_SOCK_ADDR, 0, &h->addr},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)jpip__httpd_uri_cb, h},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)jpip__httpd_completed_cb, h},
-        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)h->cfg.max_connections, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_cb, h},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(h->cfg.max_connections + extra), NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)h->cfg.connection_timeout_s, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)mem, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)h->cfg.max_connections_per_ip, NULL},
@@ -199,6 +233,11 @@ int jpip_httpd_start(struct jpip_httpd *h)
                           "cannot listen on %s port %u (in use, or TLS setup "
                           "failed; see the log)",
                           h->address, (unsigned)h->cfg.port);
+    if (jpip__shaper_start(&h->shaper) != JPIP_OK) {
+        MHD_stop_daemon(h->daemon);
+        h->daemon = NULL;
+        return jpip__errf(&h->err, JPIP_EIO, "cannot start the rate-limit thread");
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : h->cfg.port;
     jpip__httpd_log(h, JPIP_LOG_INFO, "listening on %s port %u%s", h->address, (unsigned)h->port,
@@ -206,15 +245,38 @@ int jpip_httpd_start(struct jpip_httpd *h)
     return JPIP_OK;
 }
 
+uint32_t jpip_httpd_shutdown(struct jpip_httpd *h, uint32_t timeout_ms)
+{
+    if (!h || !h->daemon)
+        return 0;
+    __atomic_store_n(&h->draining, 1, __ATOMIC_RELAXED);
+    if (h->quiesced == MHD_INVALID_SOCKET)
+        h->quiesced = MHD_quiesce_daemon(h->daemon);
+    const uint64_t end = jpip__httpd_mono_us() + (uint64_t)timeout_ms * 1000u;
+    for (;;) {
+        const uint32_t n = __atomic_load_n(&h->ctr.requests_active, __ATOMIC_RELAXED);
+        if (n == 0 || jpip__httpd_mono_us() >= end)
+            return n;
+        const struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 void jpip_httpd_stop(struct jpip_httpd *h)
 {
     if (!h || !h->daemon)
         return;
-    /* Joins the internal thread, then closes every connection: responses still open are
-     * destroyed through their free callbacks, on this thread. */
+    /* The library must not stop with suspended connections: the shaper wakes them first,
+     * and their bodies end. Then the internal thread is joined and every connection closed:
+     * responses still open are destroyed through their free callbacks, on this thread. */
+    jpip__shaper_stop(&h->shaper);
     MHD_stop_daemon(h->daemon);
     h->daemon = NULL;
     h->port = 0;
+    if (h->quiesced != MHD_INVALID_SOCKET) {
+        close(h->quiesced);
+        h->quiesced = MHD_INVALID_SOCKET;
+    }
 }
 
 void jpip_httpd_destroy(struct jpip_httpd *h)
@@ -222,6 +284,7 @@ void jpip_httpd_destroy(struct jpip_httpd *h)
     if (!h)
         return;
     jpip_httpd_stop(h);
+    jpip__shaper_free(&h->shaper);
     jpip__free(NULL, h->address);
     wipe(h->cert);
     wipe(h->key); /* do not leave the private key in freed memory */

@@ -234,6 +234,10 @@ static int push_bin(struct jpip_response *r, struct plan_bin **v, uint32_t *n, u
 {
     uint64_t have = jpip__plan_have(r, cls, cs, id);
     /* An empty bin is only known complete through its last-byte flag (JPIP__CM_ALL). */
+    uint64_t held = have == JPIP__CM_ALL ? total : have;
+    if (held > want)
+        held = want;
+    r->st.model_bytes_saved += held;
     if (have == JPIP__CM_ALL || (want < total && have >= want) || (total > 0 && have >= total))
         return JPIP_OK;
     struct plan_bin *nv = jpip__realloc(r->srv->alloc, *v, *n * sizeof *nv, (*n + 1) * sizeof *nv);

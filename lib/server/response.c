@@ -196,16 +196,21 @@ static int next_message(struct jpip_response *r, uint64_t produced)
              * merge small following layers, the bin's total length, and the first layer the
              * client does not already hold. */
             uint64_t base = (uint64_t)pp->g * ti->nlayers, acc = 0, start = 0, end = 0;
-            uint64_t total = 0, from = 0;
+            uint64_t total = 0, from = 0, held_to = 0;
             uint16_t l2 = (uint16_t)(r->layer + 1), first_missing = pp->layers;
             int ended = 0;
             for (uint16_t l = 0; l < ti->nlayers; l++) {
                 const struct jpip__packet *pk = &ti->pk[base + l];
                 if (!jpip__pk_present(pk))
                     break;
+                const uint64_t before = acc;
                 acc += pk->len + (ti->ph_len ? ti->ph_len[base + l] : 0);
-                if (acc > have && l >= r->layer && l < first_missing)
+                if (acc > have && l >= r->layer && l < first_missing) {
                     first_missing = l;
+                    held_to = before;
+                } else if (first_missing == pp->layers && l < pp->layers) {
+                    held_to = acc;
+                }
                 if (l + 1 == r->layer)
                     start = acc;
                 if (l == r->layer) {
@@ -222,9 +227,14 @@ static int next_message(struct jpip_response *r, uint64_t produced)
             }
             total = acc;
             if (have == JPIP__CM_ALL || from >= end) {
+                /* The layers up to the first gap are held: saved by the model. */
+                if (held_to > start)
+                    r->st.model_bytes_saved += held_to - start;
                 pp->next = first_missing; /* held already: come back at its first gap */
                 continue;
             }
+            if (from > start)
+                r->st.model_bytes_saved += from - start;
             pp->next = l2;
             struct plan_bin b = {JPIP__CLS_PRECINCT, pc->cs, pp->id, from, end, total};
             uint64_t h = header_estimate(pp->id, from, end - from);

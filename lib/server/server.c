@@ -159,6 +159,7 @@ static int target_get(struct jpip_server *s, const char *name, size_t nlen, uint
             if (s->hooks.release)
                 s->hooks.release(s->hooks.user, &ref);
             t->last_used_ms = now;
+            s->stats.target_hits++;
             *out = t;
             return JPIP_OK;
         }
@@ -242,6 +243,7 @@ static int target_get(struct jpip_server *s, const char *name, size_t nlen, uint
     }
     s->targets = nv;
     s->targets[s->ntargets++] = t;
+    s->stats.target_misses++;
     logf_(s, JPIP_LOG_INFO, "opened target %s (tid %s, %u codestream%s)", t->name, t->tid, ncs,
           ncs == 1 ? "" : "s");
     *out = t;
@@ -566,7 +568,9 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
         ss->tgt = tgt;
         tgt->refs++;
         ss->created_ms = now;
+        ss->last_used_ms = now;
         ss->jpt = jpt;
+        s->stats.sessions_created++;
         jpip__cm_init(&ss->cm, s->alloc, s->cfg.max_model_entries);
         rc = channel_add(s, ss, &chan);
         if (rc < 0) {
@@ -611,6 +615,15 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
         header(r, "JPIP-handled: target,subtarget,tid,cid,cnew=http,cclose,qid,fsiz,roff,rsiz,"
                   "comps,stream,context,layers,metareq,len,align,wait,type,model,need");
     r->jpt = jpt;
+    if (jpip__request_has(q, JPIP__F_FSIZ)) {
+        int n = snprintf(r->st.view, sizeof r->st.view, "fsiz=%u,%u", q->fsiz[0], q->fsiz[1]);
+        if (n > 0 && jpip__request_has(q, JPIP__F_ROFF))
+            n += snprintf(r->st.view + n, sizeof r->st.view - (size_t)n, " roff=%u,%u", q->roff[0],
+                          q->roff[1]);
+        if (n > 0 && (size_t)n < sizeof r->st.view && jpip__request_has(q, JPIP__F_RSIZ))
+            snprintf(r->st.view + n, sizeof r->st.view - (size_t)n, " rsiz=%u,%u", q->rsiz[0],
+                     q->rsiz[1]);
+    }
     /* What the client declares it holds is ignored when its tid is not this version's. */
     rc = jpip__plan_build(r, q, tid_ok, &err);
     if (rc < 0)
@@ -692,11 +705,62 @@ void jpip_response_stats(const struct jpip_response *r, struct jpip_response_sta
     st->eor_reason = r->eor_reason;
 }
 
+void jpip_response_touch(struct jpip_response *r, uint64_t now_ms)
+{
+    if (r && r->sess && r->sess->last_used_ms < now_ms)
+        r->sess->last_used_ms = now_ms;
+}
+
+static int session_busy(const struct srv_session *ss)
+{
+    for (uint32_t k = 0; k < ss->nch; k++)
+        if (ss->ch[k].active)
+            return 1;
+    return 0;
+}
+
+uint32_t jpip_server_reap(struct jpip_server *s, uint64_t now_ms)
+{
+    const uint64_t idle = s->cfg.session_idle_ms, life = s->cfg.session_lifetime_ms;
+    if (!idle && !life)
+        return 0;
+    uint32_t closed = 0;
+    for (uint32_t i = 0; i < s->nsessions;) {
+        struct srv_session *ss = s->sessions[i];
+        if (session_busy(ss)) {
+            if (ss->last_used_ms < now_ms)
+                ss->last_used_ms = now_ms;
+            i++;
+            continue;
+        }
+        const int is_idle = idle && now_ms - ss->last_used_ms >= idle;
+        const int expired = life && now_ms - ss->created_ms >= life;
+        if (!is_idle && !expired) {
+            i++;
+            continue;
+        }
+        logf_(s, JPIP_LOG_DEBUG, "session of %s closed: %s", ss->tgt->name,
+              expired ? "lifetime over" : "idle");
+        session_destroy(s, ss); /* moves the last session into slot i */
+        closed++;
+    }
+    s->stats.sessions_reaped += closed;
+    return closed;
+}
+
+void jpip_server_stats(const struct jpip_server *s, struct jpip_server_stats *st)
+{
+    *st = s->stats;
+    st->sessions = s->nsessions;
+    st->targets = s->ntargets;
+}
+
 void jpip_response_destroy(struct jpip_response *r)
 {
     if (!r)
         return;
     struct jpip_server *s = r->srv;
+    s->stats.model_bytes_saved += r->st.model_bytes_saved;
     if (r->chan && r->chan->active == r)
         r->chan->active = NULL;
     jpip__plan_free(r);

@@ -42,7 +42,7 @@ struct srv_target {
     uint32_t refs; /* sessions and responses using it */
     int stale;     /* a newer version replaced it; freed when refs drop to 0 */
     uint64_t last_used_ms;
-    char index_key[33];                        /* persistent index name (index_persist.c) */
+    char index_key[33];                          /* persistent index name (index_persist.c) */
     uint64_t index_saved_walked, index_saved_ms; /* walked tiles at the last save, and when */
 };
 
@@ -162,8 +162,9 @@ struct jpip_server {
     uint32_t ntargets;
     struct srv_session **sessions;
     uint32_t nsessions;
-    struct jpip_index_stats idx; /* totals of closed targets, loads and saves */
-    uint64_t now_ms;             /* of the last request */
+    struct jpip_server_stats stats; /* totals; the "open now" counts are filled on demand */
+    struct jpip_index_stats idx;    /* totals of closed targets, loads and saves */
+    uint64_t now_ms;                /* of the last request */
 };
 
 /* plan.c */

@@ -240,7 +240,7 @@ check "after the errors: same body" cmp -s "$tmp/after.b" "$tmp/view.b"
 lines=$(wc -l <"$tmp/access.log" | tr -d ' ')
 check "access log has a line per request ($lines)" [ "$lines" -ge 25 ]
 check "access log line format" grep -Eq \
-    '^[0-9T:.-]+Z 127\.0\.0\.1 GET "/a\.jp2\?fsiz=203,157&cnew=http" 200 [0-9]+ [0-9]+us [0-9a-f]{32}$' \
+    '^[0-9T:.-]+Z 127\.0\.0\.1 GET "/a\.jp2\?fsiz=203,157&cnew=http" 200 [0-9]+ [0-9]+us [0-9a-f]{32} view="fsiz=203,157" bins=[0-9]+ binbytes=[0-9]+ eor=2$' \
     "$tmp/access.log"
 mv "$tmp/access.log" "$tmp/access.log.1"
 kill -HUP "$main_pid"

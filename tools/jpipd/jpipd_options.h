@@ -30,14 +30,24 @@ struct jpipd_options {
     uint64_t max_response_bytes;
     uint64_t max_buffered_bytes;
     int content_length;
-    int log_level; /* enum jpip_log_level */
+    int log_level;        /* enum jpip_log_level */
+    uint64_t client_rate; /* bytes/s, 0 = none */
+    uint64_t total_rate;
+    uint64_t chunk_size;
+    uint64_t session_lifetime; /* seconds, 0 = none */
+    uint64_t idle_timeout;
+    uint64_t request_timeout;
+    uint64_t send_timeout;
+    uint64_t shutdown_timeout;
+    uint64_t max_model_entries;
+    int metrics;
     /* Filled by jpipd_listen_split from listen. */
     char host[64];
     uint16_t port;
 };
 
 /* What the command line asks for besides serving. */
-enum jpipd_action { JPIPD_RUN = 0, JPIPD_HELP, JPIPD_VERSION, JPIPD_SAMPLE_CONFIG };
+enum jpipd_action { JPIPD_RUN = 0, JPIPD_HELP, JPIPD_VERSION, JPIPD_SAMPLE_CONFIG, JPIPD_MAN };
 
 /* Parse the command line (and the --config file it names) into o, defaults first, then the
  * file, then the flags. Prints "jpipd: message" on stderr for a usage error.
@@ -47,6 +57,8 @@ void jpipd_options_free(struct jpipd_options *o);
 
 void jpipd_options_usage(FILE *f);
 void jpipd_options_sample_config(FILE *f);
+/* The manual page (roff, section 8), its OPTIONS from the same table. */
+void jpipd_options_man(FILE *f);
 
 /* Name of a log level ("error", ...). */
 const char *jpipd_level_name(int level);

@@ -3,7 +3,8 @@
  * jpipd: the JPIP server daemon. It wires the pieces of the library together (a directory
  * resolver for --root, the sans-I/O server core, the HTTP front end) and owns the process
  * concerns the library leaves out: options, the cid random source, logging to stderr, the
- * access log file, the pid file, and signals (SIGINT/SIGTERM stop, SIGHUP reopens the log).
+ * access log file, the pid file, and signals (SIGINT/SIGTERM stop gracefully: no new
+ * connections, responses in flight finish within --shutdown-timeout; SIGHUP reopens the log).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -104,7 +105,9 @@ static void escape(char *dst, size_t cap, const char *s)
 }
 
 /* One access-log line:
- *   TIME CLIENT METHOD "TARGET" STATUS BYTES DURATIONus CID [incomplete] */
+ *   TIME CLIENT METHOD "TARGET" STATUS BYTES DURATIONus CID view="VIEW" bins=N
+ *   binbytes=N eor=R [incomplete]
+ * (view, bins and binbytes describe the JPP/JPT body; eor is "-" when it has no EOR). */
 static void access_line(void *user, const struct jpip_httpd_access *a)
 {
     struct logger *lg = user;
@@ -117,12 +120,19 @@ static void access_line(void *user, const struct jpip_httpd_access *a)
         snprintf(status, sizeof status, "%d", a->status);
     else
         snprintf(status, sizeof status, "-");
+    char view[2 * 96 + 8], eor[16];
+    escape(view, sizeof view, a->view ? a->view : "");
+    if (a->eor_reason >= 0)
+        snprintf(eor, sizeof eor, "%d", a->eor_reason);
+    else
+        snprintf(eor, sizeof eor, "-");
     pthread_mutex_lock(&lg->mu);
     if (lg->access) {
-        fprintf(lg->access, "%s %s %s \"%s\" %s %llu %lluus %s%s\n", t, a->client, a->method,
-                target, status, (unsigned long long)a->body_bytes,
-                (unsigned long long)a->duration_us, a->cid[0] ? a->cid : "-",
-                a->completed ? "" : " incomplete");
+        fprintf(lg->access,
+                "%s %s %s \"%s\" %s %llu %lluus %s view=\"%s\" bins=%u binbytes=%llu eor=%s%s\n", t,
+                a->client, a->method, target, status, (unsigned long long)a->body_bytes,
+                (unsigned long long)a->duration_us, a->cid[0] ? a->cid : "-", view, a->messages,
+                (unsigned long long)a->databin_bytes, eor, a->completed ? "" : " incomplete");
         fflush(lg->access);
     }
     pthread_mutex_unlock(&lg->mu);
@@ -244,6 +254,8 @@ int main(int argc, char **argv)
             jpipd_options_usage(stdout);
         else if (action == JPIPD_VERSION)
             printf("jpipd %s\n", jpip_version_string());
+        else if (action == JPIPD_MAN)
+            jpipd_options_man(stdout);
         else
             jpipd_options_sample_config(stdout);
         jpipd_options_free(&o);
@@ -301,6 +313,9 @@ int main(int argc, char **argv)
         (scfg.max_response_bytes == 0 || scfg.max_response_bytes > o.max_buffered_bytes))
         scfg.max_response_bytes = o.max_buffered_bytes;
     scfg.channel_path = o.channel_path;
+    scfg.max_model_entries = (uint32_t)o.max_model_entries;
+    scfg.session_idle_ms = o.idle_timeout * 1000u;
+    scfg.session_lifetime_ms = o.session_lifetime * 1000u;
     int err = jpip_server_create(&srv, &hooks, &scfg, NULL);
     if (err != JPIP_OK) {
         logf_(&lg, JPIP_LOG_ERROR, "cannot create the server: %s", jpip_strerror(err));
@@ -326,6 +341,12 @@ int main(int argc, char **argv)
     hcfg.max_query_bytes = o.max_query_bytes;
     hcfg.content_length = o.content_length;
     hcfg.max_buffered_bytes = o.max_buffered_bytes;
+    hcfg.client_rate = o.client_rate;
+    hcfg.total_rate = o.total_rate;
+    hcfg.chunk_bytes = (uint32_t)o.chunk_size;
+    hcfg.request_timeout_s = (uint32_t)o.request_timeout;
+    hcfg.send_timeout_s = (uint32_t)o.send_timeout;
+    hcfg.metrics = o.metrics;
     hcfg.access = lg.access_path ? access_line : NULL;
     hcfg.access_user = &lg;
     hcfg.log = log_line;
@@ -368,9 +389,15 @@ int main(int argc, char **argv)
                 open_access_log(&lg);
             continue;
         }
-        logf_(&lg, JPIP_LOG_INFO, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        logf_(&lg, JPIP_LOG_INFO, "%s: stopping (responses in flight get up to %llu s)",
+              sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)o.shutdown_timeout);
         break;
     }
+    /* Stop accepting, let responses in flight finish within the bound, then close. */
+    const uint32_t left = jpip_httpd_shutdown(httpd, (uint32_t)(o.shutdown_timeout * 1000u));
+    if (left)
+        logf_(&lg, JPIP_LOG_WARN, "%u response%s still in flight after %llu s: cut", left,
+              left == 1 ? "" : "s", (unsigned long long)o.shutdown_timeout);
     rc = JPIPD_EXIT_OK;
 
 done:

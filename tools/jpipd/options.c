@@ -74,10 +74,31 @@ static const struct opt_row table[] = {
      "diagnostics on stderr: error, warn, info or debug"},
     {"pid-file", OPT_STRING, FIELD(pid_file), NULL, 0, 0, "FILE",
      "write the process id to FILE while running"},
+    {"client-rate", OPT_UINT, FIELD(client_rate), "0", 0, UINT64_MAX, "BYTES/S",
+     "bandwidth per session (per client address for stateless requests); 0 = no limit"},
+    {"total-rate", OPT_UINT, FIELD(total_rate), "0", 0, UINT64_MAX, "BYTES/S",
+     "bandwidth of the whole server, shared fairly by the sessions sending; 0 = no limit"},
+    {"chunk-size", OPT_UINT, FIELD(chunk_size), "16384", 256, 16777216, "BYTES",
+     "largest HTTP chunk, and the unit the rate limits grant"},
+    {"idle-timeout", OPT_UINT, FIELD(idle_timeout), "600", 0, 31536000, "SECONDS",
+     "close a session no request has used for this long; its cid then gets 404 (0 = never)"},
+    {"session-lifetime", OPT_UINT, FIELD(session_lifetime), "0", 0, 31536000, "SECONDS",
+     "close a session this long after it opened, once no response is in flight (0 = never)"},
+    {"request-timeout", OPT_UINT, FIELD(request_timeout), "30", 0, 86400, "SECONDS",
+     "a request (headers and body) must arrive within this, or it gets 408 (0 = no limit)"},
+    {"send-timeout", OPT_UINT, FIELD(send_timeout), "30", 0, 86400, "SECONDS",
+     "drop a client that takes no response byte for this long (0 = connection-timeout)"},
+    {"shutdown-timeout", OPT_UINT, FIELD(shutdown_timeout), "10", 0, 3600, "SECONDS",
+     "on SIGTERM, let responses in flight finish for at most this long"},
+    {"max-model-entries", OPT_UINT, FIELD(max_model_entries), "1048576", 1024, 1u << 28, "N",
+     "data-bins a session's cache model records (about 24 bytes each)"},
+    {"metrics", OPT_BOOL, FIELD(metrics), "yes", 0, 0, NULL,
+     "answer GET /metrics with counters in the Prometheus text format"},
     {"config", OPT_ACTION, NOFIELD, NULL, 0, 0, "FILE",
      "read 'name = value' lines (the names above) from FILE; flags override it"},
     {"sample-config", OPT_ACTION, NOFIELD, NULL, 0, 0, NULL,
      "print a configuration file with every setting at its default, and exit"},
+    {"man", OPT_ACTION, NOFIELD, NULL, 0, 0, NULL, "print the manual page (roff) and exit"},
     {"help", OPT_ACTION, NOFIELD, NULL, 0, 0, NULL, "print this help and exit"},
     {"version", OPT_ACTION, NOFIELD, NULL, 0, 0, NULL, "print the version and exit"},
 };
@@ -114,15 +135,27 @@ say(const char *where, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A whole decimal number, optionally followed by k, M or G (x1024 each). */
 static int parse_u64(const char *s, uint64_t *out)
 {
     if (!s || *s < '0' || *s > '9')
         return -1;
     errno = 0;
     char *end;
-    const unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
         return -1;
+    if (*end) {
+        static const char units[] = "kMG";
+        const char *u = strchr(units, *end == 'K' ? 'k' : *end);
+        if (!u || end[1])
+            return -1;
+        for (long i = 0; i <= u - units; i++) {
+            if (v > ULLONG_MAX / 1024)
+                return -1;
+            v *= 1024;
+        }
+    }
     *out = v;
     return 0;
 }
@@ -319,6 +352,8 @@ int jpipd_options_parse(int argc, char **argv, struct jpipd_options *o, enum jpi
             *action = JPIPD_VERSION;
         else if (strcmp(r->name, "sample-config") == 0 && *action == JPIPD_RUN)
             *action = JPIPD_SAMPLE_CONFIG;
+        else if (strcmp(r->name, "man") == 0 && *action == JPIPD_RUN)
+            *action = JPIPD_MAN;
     }
     if (*action != JPIPD_RUN)
         return JPIPD_EXIT_OK;
@@ -404,7 +439,7 @@ void jpipd_options_usage(FILE *f)
         fputc('\n', f);
     }
     fprintf(f, "\nEvery setting but config, sample-config, help and version may also be given in "
-               "the\n--config file as 'name = value'.\n"
+               "the\n--config file as 'name = value'. Numbers may end in k, M or G (x1024 each).\n"
                "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 on a runtime error, "
                "2 on a usage error.\n");
 }
@@ -425,4 +460,80 @@ void jpipd_options_sample_config(FILE *f)
         else
             fprintf(f, "# %s = %s\n", r->name, r->arg ? r->arg : "");
     }
+}
+
+/* Write s with the characters roff treats specially escaped. */
+static void roff_text(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void jpipd_options_man(FILE *f)
+{
+    fprintf(f, ".TH JPIPD 8 \"\" \"jpip %s\" \"System Manager's Manual\"\n", jpip_version_string());
+    fputs(".SH NAME\njpipd \\- JPIP (ISO/IEC 15444\\-9) server for JPEG 2000 files\n"
+          ".SH SYNOPSIS\n.B jpipd\n\\fB\\-\\-root\\fR \\fIDIR\\fR [\\fIoptions\\fR]\n"
+          ".br\n.B jpipd\n\\fB\\-\\-config\\fR \\fIFILE\\fR [\\fIoptions\\fR]\n"
+          ".SH DESCRIPTION\n"
+          "jpipd serves the JPEG 2000 files (J2K, JP2, JPX) below one directory over JPIP on "
+          "HTTP/1.1 or HTTPS. Clients ask for view\\-windows and receive JPP\\-streams (or "
+          "JPT\\-streams) holding only the data\\-bins the view needs that they do not hold "
+          "yet. Files are served as they are; each file's packet index is built on first use "
+          "and shared by every session.\n"
+          ".PP\nOnce listening, jpipd prints \\fBjpipd: serving ROOT on URL\\fR on standard "
+          "output. Besides JPIP requests it answers \\fBGET /healthz\\fR (\\fBok\\fR) and "
+          "\\fBGET /metrics\\fR (counters in the Prometheus text format).\n"
+          ".SH OPTIONS\n"
+          "Every option but \\fB\\-\\-config\\fR, \\fB\\-\\-sample\\-config\\fR, "
+          "\\fB\\-\\-man\\fR, \\fB\\-\\-help\\fR and \\fB\\-\\-version\\fR may also be "
+          "given in the configuration file as \\fIname\\fR = \\fIvalue\\fR. Command\\-line "
+          "flags override the file, which overrides the defaults. Numbers may end in k, M or G "
+          "(times 1024 each).\n",
+          f);
+    for (size_t i = 0; i < NROWS; i++) {
+        const struct opt_row *r = &table[i];
+        fputs(".TP\n\\fB\\-\\-", f);
+        roff_text(f, r->name);
+        fputs("\\fR", f);
+        if (r->arg) {
+            fputs(" \\fI", f);
+            roff_text(f, r->arg);
+            fputs("\\fR", f);
+        }
+        fputc('\n', f);
+        roff_text(f, r->help);
+        if (r->def && r->type != OPT_BOOL) {
+            fputs(" (default: ", f);
+            roff_text(f, r->def);
+            fputc(')', f);
+        } else if (r->def) {
+            fprintf(f, " (default: %s)", r->def);
+        }
+        fputs(".\n", f);
+    }
+    fputs(".SH SIGNALS\n"
+          ".TP\n.B SIGTERM, SIGINT\nStop accepting connections, answer new requests on open "
+          "ones with 503, let responses in flight finish for at most "
+          "\\fB\\-\\-shutdown\\-timeout\\fR seconds, then close everything and exit 0.\n"
+          ".TP\n.B SIGHUP\nReopen the access log (rename the file, then send SIGHUP).\n"
+          ".SH FILES\n.TP\n.I /etc/jpipd.conf\nThe configuration file the systemd unit "
+          "reads; \\fBjpipd \\-\\-sample\\-config\\fR prints one with every setting.\n"
+          ".SH EXIT STATUS\n0 after a clean stop, 1 on a runtime error (root missing, port "
+          "taken, TLS files unreadable), 2 on a usage error.\n"
+          ".SH EXAMPLES\n.nf\njpipd \\-\\-root /srv/images \\-\\-listen 0.0.0.0:8080 "
+          "\\-\\-access\\-log /var/log/jpipd/access.log\n"
+          "jpipd \\-\\-config /etc/jpipd.conf \\-\\-total\\-rate 100M "
+          "\\-\\-client\\-rate 2M\ncurl http://127.0.0.1:8080/metrics\n.fi\n"
+          ".SH SEE ALSO\n\\fBjpip\\-get\\fR(1), \\fBjpip\\-info\\fR(1); "
+          "docs/operations.md in the source tree.\n",
+          f);
 }
