@@ -234,6 +234,12 @@ static enum MHD_Result send_core_error(struct http_req *q, struct MHD_Connection
             break;
         p = eol + 2;
     }
+    /* A refusal for lack of room (too many sessions) says when to come back. */
+    if (resp && status == 503 && !MHD_get_response_header(resp, "Retry-After") &&
+        MHD_add_response_header(resp, "Retry-After", "5") != MHD_YES) {
+        MHD_destroy_response(resp);
+        resp = NULL;
+    }
     if (resp)
         q->body_bytes += strlen(jpip_response_reason(r)) + 1;
     jpip_response_destroy(r);

@@ -250,8 +250,14 @@ uint32_t jpip_httpd_shutdown(struct jpip_httpd *h, uint32_t timeout_ms)
     if (!h || !h->daemon)
         return 0;
     __atomic_store_n(&h->draining, 1, __ATOMIC_RELAXED);
-    if (h->quiesced == MHD_INVALID_SOCKET)
+    if (h->quiesced == MHD_INVALID_SOCKET) {
         h->quiesced = MHD_quiesce_daemon(h->daemon);
+        /* The library's thread may still look at the socket, so it stays open until stop;
+         * shutting it down makes Linux refuse new connections at once instead of leaving
+         * them in the backlog. */
+        if (h->quiesced != MHD_INVALID_SOCKET)
+            shutdown(h->quiesced, SHUT_RDWR);
+    }
     const uint64_t end = jpip__httpd_mono_us() + (uint64_t)timeout_ms * 1000u;
     for (;;) {
         const uint32_t n = __atomic_load_n(&h->ctr.requests_active, __ATOMIC_RELAXED);
