@@ -16,7 +16,16 @@
 #include "cli.h"
 #include "jpip_info.h"
 
-enum { OPT_HELP = 1, OPT_VERSION, OPT_JSON, OPT_PACKETS, OPT_TILES, OPT_CODESTREAM, OPT_NO_INDEX };
+enum {
+    OPT_HELP = 1,
+    OPT_VERSION,
+    OPT_JSON,
+    OPT_PACKETS,
+    OPT_TILES,
+    OPT_CODESTREAM,
+    OPT_NO_INDEX,
+    OPT_WRITE_INDEX
+};
 
 static const struct cli_option options[] = {
     {"json", 'j', NULL, OPT_JSON, "print one JSON object instead of text"},
@@ -24,6 +33,8 @@ static const struct cli_option options[] = {
     {"packets", 'p', NULL, OPT_PACKETS, "list every packet (offsets are codestream offsets)"},
     {"codestream", 'c', "N", OPT_CODESTREAM, "report only codestream N (0-based)"},
     {"no-index", 'n', NULL, OPT_NO_INDEX, "read headers only; do not index tiles"},
+    {"write-index", 'w', "OUT", OPT_WRITE_INDEX,
+     "write a copy of FILE (JP2) with 15444-9 Annex I index boxes to OUT"},
     {"help", 'h', NULL, OPT_HELP, "show this help and exit"},
     {"version", 'V', NULL, OPT_VERSION, "show the version and exit"},
     {NULL, 0, NULL, 0, NULL}};
@@ -68,6 +79,7 @@ static int parse_args(int argc, char **argv, struct info_options *o)
         case OPT_PACKETS: o->packets = 1; break;
         case OPT_TILES: o->tiles = 1; break;
         case OPT_NO_INDEX: o->no_index = 1; break;
+        case OPT_WRITE_INDEX: o->write_index = arg; break;
         case OPT_CODESTREAM: {
             uint64_t v;
             if (cli_parse_u64(arg, UINT_MAX, &v) != 0) {
@@ -377,6 +389,12 @@ int main(int argc, char **argv)
         return rc == JPIP_EIO ? CLI_EXIT_IO : CLI_EXIT_DATA;
     }
 
+    if (o.write_index) {
+        status = info_write_index(r.target, &src, o.path, o.write_index);
+        jpip_target_destroy(r.target);
+        jpip_file_source_close(&src);
+        return status;
+    }
     status = gather(&r, &o);
     if (status < 0) {
         cli_error(INFO_PROG, "%s: out of memory", o.path);

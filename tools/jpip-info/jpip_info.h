@@ -23,6 +23,7 @@ struct info_options {
     int no_index;       /* headers only */
     int has_codestream; /* --codestream given */
     unsigned codestream;
+    const char *write_index; /* --write-index OUT */
 };
 
 struct info_tile {
@@ -93,5 +94,10 @@ double info_percent(uint64_t part, uint64_t whole);
 /* Renderers; each returns the number of packet read failures (normally 0). */
 int info_print_text(FILE *f, const struct info_report *r, const struct info_options *o);
 int info_print_json(FILE *f, const struct info_report *r, const struct info_options *o);
+
+/* --write-index (jpip_info_annexi.c): copy the JP2 file at path to out_path with the
+ * 15444-9 Annex I index boxes (iptr, cidx, fidx). Returns a CLI exit code. */
+int info_write_index(struct jpip_target *t, const struct jpip_source *src, const char *path,
+                     const char *out_path);
 
 #endif
