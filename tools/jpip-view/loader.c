@@ -20,6 +20,8 @@
 #include <jpip/fetch.h>
 #include <jpip/index.h>
 
+#include "bands.h"
+
 /* A response still running this long after the view changed is cut. */
 #define PREEMPT_CUT_US 250000u
 /* No picture from partial data before a view has been fetched this long: a fast link
@@ -78,7 +80,7 @@ struct loader {
     uint64_t t0_us; /* for -v timings */
 
     /* decode thread only */
-    struct jpip_image *img;
+    struct vw_decoded dimg;
     struct jpip_view_geometry img_g;
 };
 
@@ -240,7 +242,9 @@ static void snap(struct loader *l, int complete)
         l->snap_valid && l->snap_serial == l->serial && l->snap_bytes == cs.databin_bytes;
     const int same = same_data && l->snap_id == l->served.id;
     if (!refresh) {
-        if (!complete && (busy || same || now_us() - l->served_us < PARTIAL_DELAY_US))
+        /* The very first picture comes from the first bytes, whatever they are. */
+        const int early = l->snap_valid && now_us() - l->served_us < PARTIAL_DELAY_US;
+        if (!complete && (busy || same || early))
             return;
         if (complete && same && l->snap_complete)
             return;
@@ -414,17 +418,21 @@ static void *dec_main(void *arg)
             o.comps = comps;
             o.ncomps = ncomps;
             o.threads = l->cfg.threads;
-            struct jpip_image *img = NULL;
+            /* Bands need whole rows: no vertical subsampling among the decoded components. */
+            int sub = ncomps == 0 && im.ncomps > 4;
+            for (unsigned k = 0; k < (ncomps ? ncomps : im.ncomps) && k < 4; k++)
+                sub |= im.dy[ncomps ? comps[k] : k] > 1;
+            struct vw_decoded d;
             char err[256] = "";
             const uint64_t t = now_us();
-            const int drc = jpip_decode(j.cs, j.len, &o, &img, err, sizeof err);
+            const int drc = bands_decode(j.cs, j.len, &o, l->cfg.threads, sub, &d, err, sizeof err);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu decoded in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
                         (double)(now_us() - t) / 1000.0);
             if (drc == JPIP_OK) {
-                jpip_image_destroy(l->img);
-                l->img = img;
+                bands_free(&l->dimg);
+                l->dimg = d;
                 l->img_g = j.g;
             } else if (l->cfg.verbose) {
                 fprintf(stderr, "jpip-view: decoding failed: %s\n", err);
@@ -434,19 +442,20 @@ static void *dec_main(void *arg)
         struct vw_patch p;
         memset(&p, 0, sizeof p);
         const struct vw_rect r = vw_screen_rect(&im, &j.want.view);
-        if (l->img && r.x1 > r.x0 && r.y1 > r.y0)
+        if (l->dimg.img && r.x1 > r.x0 && r.y1 > r.y0)
             p.rgba = malloc((size_t)(r.x1 - r.x0) * (size_t)(r.y1 - r.y0) * 4);
         pthread_mutex_lock(&l->mu);
-        if (l->auto_levels && j.complete && l->img && !mode.colour) {
-            if (map[0] < l->img->components)
-                l->lv[0] = vw_levels_auto(&l->img->comp[map[0]]);
+        if (l->auto_levels && j.complete && l->dimg.img && !mode.colour) {
+            if (map[0] < l->dimg.img->components)
+                l->lv[0] = vw_levels_auto(&l->dimg.img->comp[map[0]]);
             l->auto_levels = 0;
         }
         memcpy(p.lv, l->lv, sizeof p.lv);
         pthread_mutex_unlock(&l->mu);
         if (p.rgba) {
             const uint64_t t = now_us();
-            vw_render(l->img, l->img_g.discard, &j.want.view, r, mode.colour, map, p.lv, p.rgba);
+            vw_render(l->dimg.img, l->img_g.discard, &j.want.view, r, mode.colour, map, p.lv,
+                      p.rgba);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu resampled in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
@@ -581,7 +590,7 @@ void loader_stop(struct loader *l)
             fprintf(stderr, "jpip-view: %s\n", msg);
     }
     jpip_fetch_destroy(l->f);
-    jpip_image_destroy(l->img);
+    bands_free(&l->dimg);
     free(l->pending.cs);
     free(l->out.rgba);
     free(l->cache_path);
