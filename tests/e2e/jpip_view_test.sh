@@ -4,7 +4,7 @@
 # End-to-end test of jpip-view: jpipd on 127.0.0.1 and jpip-view under Xvfb, driven by a script
 # of synthetic input events (jpip-view --script pushes real SDL events through the same code as
 # a user's input): open, wait until complete, zoom in twice around a point with the wheel, pan
-# by dragging, 1:1, the next component, a window resize, and the help overlay. After each step
+# by dragging, 1:1, the next component, a layer cap, a window resize, and the help overlay. After each step
 # the window is saved and compared by jpip_view_compare with OpenJPEG's decode of the original
 # file at the same discard level and layers, resampled to the screen by the viewer's own
 # arithmetic: the PSNR of the image area must reach 40 dB once the view is complete (in
@@ -127,12 +127,13 @@ run_view rgb "$base/rgb.j2k" \
     "pan 130 -90" "wait-complete 60" "screenshot $s-4-pan.ppm" \
     "key 1" "wait-complete 60" "screenshot $s-5-one.ppm" \
     "key C" "wait-complete 60" "screenshot $s-6-grey.ppm" \
+    "key C" "key C" "key C" "key [" "key [" "wait-complete 60" "screenshot $s-6-layers.ppm" \
     "resize 640 480" "sleep 200" "wait-complete 60" "screenshot $s-7-resize.ppm" \
     "key ?" "screenshot $s-8-help.ppm" "quit"
 for shot in "$s"-[1-7]-*.ppm; do
     [ -f "$shot" ] && check_shot "$tmp/root/rgb.j2k" "$shot"
 done
-[ "$(ls "$s"-*.ppm 2>/dev/null | wc -l)" = 8 ] && pass || fail "rgb: expected 8 screenshots"
+[ "$(ls "$s"-*.ppm 2>/dev/null | wc -l)" = 9 ] && pass || fail "rgb: expected 9 screenshots"
 # The views really changed: zoomed twice (x2 each), the pan moved the origin.
 scale() { sed -n 's/^scale //p' "$1.view"; }
 awk -v a="$(scale "$s-1-fit.ppm")" -v b="$(scale "$s-3-zoom.ppm")" \
@@ -141,6 +142,9 @@ awk -v a="$(scale "$s-1-fit.ppm")" -v b="$(scale "$s-3-zoom.ppm")" \
     pass || fail "rgb: the pan did not move the view"
 grep -qx 'scale 1' "$s-5-one.ppm.view" && pass || fail "rgb: 1:1 is not scale 1"
 grep -qx 'mode 0 0' "$s-6-grey.ppm.view" && pass || fail "rgb: c did not switch to component 0"
+grep -qx 'mode 1 0' "$s-6-layers.ppm.view" && grep -qx 'layers 3' "$s-6-layers.ppm.view" &&
+    pass || fail "rgb: c back to colour and [ [ to 3 of 5 layers did not happen"
+cmp -s "$s-5-one.ppm" "$s-6-layers.ppm" && fail "rgb: 3 layers look like 5" || pass
 grep -qx 'viewport 640 458' "$s-7-resize.ppm.view" && pass || fail "rgb: resize not followed"
 # The help overlay changes the picture.
 cmp -s "$s-7-resize.ppm" "$s-8-help.ppm" && fail "rgb: ? shows no help" || pass
