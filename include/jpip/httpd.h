@@ -93,6 +93,11 @@ struct jpip_httpd_config {
      * default 30 (connection_timeout_s applies between requests). */
     uint32_t send_timeout_s;
     int metrics; /* answer GET /metrics (Prometheus text); default 1 */
+    /* Memory of each connection for the request line, headers and one outgoing chunk; a GET
+     * request line that does not fit gets 414 (send long queries as POST bodies, which are
+     * bounded by max_query_bytes instead). 0 = max(32 KiB, chunk_bytes + 16 KiB) (default);
+     * about 1.25 x max_query_bytes + 48 KiB accepts GET queries of any allowed length. */
+    uint64_t connection_memory_bytes;
 };
 
 /* Defaults for every field. */

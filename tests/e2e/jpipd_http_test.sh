@@ -222,7 +222,9 @@ expect_status escape_link 403 "$base/escape.jp2?$full"
 expect_status control_byte 403 "$base/a%01.jp2?$full"
 expect_status bad_escape 400 "$base/a%zz.jp2?$full"
 long=$(head -c 70000 /dev/zero | tr '\0' 'x')
-expect_status long_query 413 "$base/a.jp2?$full&x=$long"
+# A GET request line longer than the connection's memory gets 414 (long queries go as POST).
+check "a long GET query gets 414 from the HTTP library" \
+    [ "$(get long_query "$base/a.jp2?$full&x=$long")" = 414 ]
 printf '%s&x=%s' "$full" "$long" >"$tmp/long_body"
 expect_status long_post 413 "$base/a.jp2" --data-binary "@$tmp/long_body"
 expect_status put 405 "$base/a.jp2?$full" -X PUT

@@ -40,6 +40,7 @@ struct jpipd_options {
     uint64_t send_timeout;
     uint64_t shutdown_timeout;
     uint64_t max_model_entries;
+    uint64_t connection_memory; /* bytes, 0 = automatic */
     int metrics;
     /* Filled by jpipd_listen_split from listen. */
     char host[64];

@@ -347,6 +347,7 @@ int main(int argc, char **argv)
     hcfg.request_timeout_s = (uint32_t)o.request_timeout;
     hcfg.send_timeout_s = (uint32_t)o.send_timeout;
     hcfg.metrics = o.metrics;
+    hcfg.connection_memory_bytes = o.connection_memory;
     hcfg.access = lg.access_path ? access_line : NULL;
     hcfg.access_user = &lg;
     hcfg.log = log_line;

@@ -91,7 +91,10 @@ static const struct opt_row table[] = {
     {"shutdown-timeout", OPT_UINT, FIELD(shutdown_timeout), "10", 0, 3600, "SECONDS",
      "on SIGTERM, let responses in flight finish for at most this long"},
     {"max-model-entries", OPT_UINT, FIELD(max_model_entries), "1048576", 1024, 1u << 28, "N",
-     "data-bins a session's cache model records (about 24 bytes each)"},
+     "data-bins a session's cache model records (16 to 32 bytes of memory each)"},
+    {"connection-memory", OPT_UINT, FIELD(connection_memory), "0", 0, 1u << 30, "BYTES",
+     "memory per connection for the request line, headers and one chunk; longer GET lines "
+     "get 414, so long queries go as POST (0 = 32k, or chunk-size + 16k if more)"},
     {"metrics", OPT_BOOL, FIELD(metrics), "yes", 0, 0, NULL,
      "answer GET /metrics with counters in the Prometheus text format"},
     {"config", OPT_ACTION, NOFIELD, NULL, 0, 0, "FILE",
@@ -438,10 +441,11 @@ void jpipd_options_usage(FILE *f)
             fprintf(f, " [%s]", r->def);
         fputc('\n', f);
     }
-    fprintf(f, "\nEvery setting but config, sample-config, help and version may also be given in "
-               "the\n--config file as 'name = value'. Numbers may end in k, M or G (x1024 each).\n"
-               "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 on a runtime error, "
-               "2 on a usage error.\n");
+    fprintf(f,
+            "\nEvery setting but config, sample-config, man, help and version may also be given in "
+            "the\n--config file as 'name = value'. Numbers may end in k, M or G (x1024 each).\n"
+            "Exit status: 0 after a clean stop (SIGINT/SIGTERM), 1 on a runtime error, "
+            "2 on a usage error.\n");
 }
 
 void jpipd_options_sample_config(FILE *f)
