@@ -67,6 +67,13 @@ if [ -z "${JPIP_VIEW_USE_DISPLAY:-}" ]; then
     export DISPLAY=":$(head -n 1 "$tmp/display")"
 fi
 
+# SDL's platform libraries (D-Bus, Mesa, wayland-egl) leave allocations behind at exit and are
+# unloaded by then, so LeakSanitizer can neither name nor suppress them: under ASan, leak
+# detection is off for jpip-view itself (the library's own tests keep it on). The software
+# renderer keeps the screenshots independent of the machine's OpenGL.
+view_env=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    "SDL_RENDER_DRIVER=${SDL_RENDER_DRIVER:-software}")
+
 # ---- the pictures ----
 mkdir -p "$tmp/root"
 "$compare" --make rgb 1600 1200 >"$tmp/rgb.ppm" || exit 1
@@ -99,7 +106,7 @@ run_view() {
     local name=$1 url=$2
     shift 2
     printf '%s\n' "$@" >"$tmp/$name.script"
-    if timeout 120 "$view" --size 800x600 --script "$tmp/$name.script" --cache "$tmp/cache" \
+    if timeout 120 "${view_env[@]}" "$view" --size 800x600 --script "$tmp/$name.script" --cache "$tmp/cache" \
         "$url" >"$tmp/$name.out" 2>"$tmp/$name.err"; then
         pass
     else
@@ -170,9 +177,9 @@ awk -v l="$lv" 'BEGIN { split(l, a, " "); exit !(a[1] > 0 && a[2] < 4096) }' && 
     fail "grey: levels $lv are not automatic"
 
 # ---- command line ----
-"$view" --help >"$tmp/help.txt" 2>&1 && grep -q 'wheel' "$tmp/help.txt" &&
+"${view_env[@]}" "$view" --help >"$tmp/help.txt" 2>&1 && grep -q 'wheel' "$tmp/help.txt" &&
     grep -q -- '--cache' "$tmp/help.txt" && pass || fail "--help does not list the keys"
-"$view" 'ftp://nowhere/x.jp2' >/dev/null 2>&1
+"${view_env[@]}" "$view" 'ftp://nowhere/x.jp2' >/dev/null 2>&1
 [ $? = 2 ] && pass || fail "a bad URL is not refused with exit 2"
 
 echo "$passed passed, $failed failed"
