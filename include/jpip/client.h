@@ -85,6 +85,12 @@ JPIP_API void jpip_client_stats(const struct jpip_client *c, struct jpip_client_
 /* The target id the server gave ("" until known). */
 JPIP_API const char *jpip_client_tid(const struct jpip_client *c);
 
+/* The host the current channel lives on when the server named one in JPIP-cnew (a front
+ * server delegating to a back-end), with its port in *port (0: the scheme's default); NULL
+ * when there is no channel or it is on the server of the target's URL. The transport sends
+ * the channel's requests there. */
+JPIP_API const char *jpip_client_channel_host(const struct jpip_client *c, unsigned *port);
+
 /* Persist and restore the cache (with its target id), e.g. to a file. save: *out allocated
  * with the client's allocator (free with jpip_client_free). load: a corrupt or foreign buffer
  * is refused with JPIP_EMALFORMED (message with the byte offset) and the cache is unchanged. */

@@ -30,6 +30,13 @@ struct jpip_target_ref {
     void *handle; /* the resolver's own */
 };
 
+/* A channel handed to another server (see the delegate hook). */
+struct jpip_delegation {
+    int status;
+    char reason[128];
+    char headers[2048]; /* "Name: value\r\n" lines */
+};
+
 struct jpip_server_hooks {
     /* Map a target name (the URL path without its leading '/', or the target= field,
      * percent-decoded) to a source. Return JPIP_OK, JPIP_ENOTFOUND (404), JPIP_EINVAL (the
@@ -54,6 +61,15 @@ struct jpip_server_hooks {
                                    const uint8_t **out, size_t *out_len),
                       void *ctx);
     void *index_user;
+    /* Delegation (optional; lib/transport's jpip_delegate fills it): a request asking for a
+     * new channel without naming one of ours is handed to delegate instead of opening a
+     * session here. query is the request's fields as received. delegate fills out with the
+     * answer to give: status, reason, and header lines, of which the JPIP-* ones are relayed
+     * (JPIP-cnew naming the back-end's host and port). A 200 answer gets an empty body ending
+     * with EOR "response limit". A negative return answers 503 with Retry-After. */
+    int (*delegate)(void *delegate_user, const char *target, size_t target_len, const char *query,
+                    size_t query_len, struct jpip_delegation *out);
+    void *delegate_user;
 };
 
 struct jpip_server_config {
@@ -65,6 +81,9 @@ struct jpip_server_config {
     uint64_t max_response_bytes;       /* cap on one response when len= is absent; 0 = none */
     uint32_t metadata_threshold;       /* boxes larger than this get placeholders; default 4096 */
     const char *channel_path;          /* path clients send channel requests to; default "jpip" */
+    /* Prepended to every channel id (up to 7 of A-Z a-z 0-9 _ -), so that a proxy in front
+     * of several servers can send a channel's requests to the server that owns it. */
+    const char *cid_prefix;
     /* Sessions are closed by jpip_server_reap when unused for session_idle_ms, or when older
      * than session_lifetime_ms, and no response of theirs is in flight; 0 = never (default). */
     uint64_t session_idle_ms;

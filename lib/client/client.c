@@ -37,6 +37,8 @@ struct jpip_client {
     char tid[256];
     char cid[128];
     char chan_path[256];
+    char chan_host[256]; /* JPIP-cnew host= (the channel lives on another server), or "" */
+    unsigned chan_port;
     int have_channel;
     int channel_refused; /* the server granted no channel: go stateless */
     int asked_cnew;      /* the request in flight asked for a channel */
@@ -137,6 +139,37 @@ const char *jpip_client_errmsg(const struct jpip_client *c)
 const char *jpip_client_tid(const struct jpip_client *c)
 {
     return c->tid;
+}
+
+const char *jpip_client_channel_host(const struct jpip_client *c, unsigned *port)
+{
+    if (!c->have_channel || !c->chan_host[0])
+        return NULL;
+    if (port)
+        *port = c->chan_port;
+    return c->chan_host;
+}
+
+/* Where JPIP-cnew says the channel lives (15444-9 C.3.3 host, port); a host with characters
+ * beyond a name or an address is ignored (the channel then stays on this server). */
+static void channel_host(struct jpip_client *c, const struct jpip__resp_cnew *cn)
+{
+    const char *h = cn->host.ptr;
+    size_t n = cn->host.len;
+    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+        h++;
+        n -= 2;
+    }
+    c->chan_host[0] = '\0';
+    c->chan_port = cn->port;
+    if (n == 0 || n >= sizeof c->chan_host)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
+              (h[i] >= '0' && h[i] <= '9') || h[i] == '.' || h[i] == '-' || h[i] == ':'))
+            return;
+    memcpy(c->chan_host, h, n);
+    c->chan_host[n] = '\0';
 }
 
 void jpip_client_free(const struct jpip_client *c, void *p)
@@ -493,6 +526,7 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
             } else {
                 snprintf(c->chan_path, sizeof c->chan_path, "jpip");
             }
+            channel_host(c, cn);
             c->have_channel = 1;
             c->st.channels_opened++;
         } else {

@@ -51,6 +51,16 @@ int jpip_server_create(struct jpip_server **out, const struct jpip_server_hooks 
     DEF(max_query_bytes);
     DEF(metadata_threshold);
 #undef DEF
+    const char *pre = s->cfg.cid_prefix ? s->cfg.cid_prefix : "";
+    if (strlen(pre) > JPIP__CID_PREFIX_MAX ||
+        strspn(pre, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            strlen(pre)) {
+        jpip_server_destroy(s);
+        *out = NULL;
+        return JPIP_EINVAL;
+    }
+    snprintf(s->cid_prefix, sizeof s->cid_prefix, "%s", pre);
+    s->cfg.cid_prefix = s->cid_prefix;
     snprintf(s->channel_path, sizeof s->channel_path, "%s",
              s->cfg.channel_path ? s->cfg.channel_path : "jpip");
     s->cfg.channel_path = s->channel_path;
@@ -254,7 +264,7 @@ static int target_get(struct jpip_server *s, const char *name, size_t nlen, uint
 
 static struct srv_channel *channel_find(struct jpip_server *s, const char *cid, size_t len)
 {
-    if (len != JPIP__CID_LEN)
+    if (len != strlen(s->cid_prefix) + JPIP__CID_LEN)
         return NULL;
     for (uint32_t i = 0; i < s->nsessions; i++) {
         struct srv_session *ss = s->sessions[i];
@@ -265,8 +275,11 @@ static struct srv_channel *channel_find(struct jpip_server *s, const char *cid, 
     return NULL;
 }
 
-static int new_cid(struct jpip_server *s, char out[JPIP__CID_LEN + 1])
+static int new_cid(struct jpip_server *s, char *out)
 {
+    size_t pl = strlen(s->cid_prefix);
+    memcpy(out, s->cid_prefix, pl);
+    out += pl;
     uint8_t rnd[16];
     int rc = s->hooks.random(s->hooks.user, rnd, sizeof rnd);
     if (rc < 0)
@@ -507,6 +520,7 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
     struct srv_target *tgt = NULL;
     const char *name = NULL;
     size_t nlen = 0;
+    int delegated = 0;
     if (jpip__request_has(q, JPIP__F_TARGET)) {
         name = q->target.ptr;
         nlen = q->target.len;
@@ -521,6 +535,10 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
             nlen = path_len;
         }
     }
+    for (uint32_t i = 0; i < q->ncnew && !chan && name && s->hooks.delegate; i++)
+        delegated |= q->cnew[i].transport == JPIP__TRANSPORT_HTTP;
+    if (delegated)
+        return jpip__srv_delegate(s, r, name, nlen);
     if (chan) {
         tgt = chan->sess->tgt;
         if (name && (nlen != tgt->name_len || memcmp(name, tgt->name, nlen) != 0))
@@ -653,6 +671,8 @@ int jpip_server_handle(struct jpip_server *s, const char *path, size_t path_len,
         jpip__request_free(&q);
         return JPIP_OK;
     }
+    s->query = query ? query : "";
+    s->query_len = query_len;
     dispatch(s, r, path ? path : "", path_len, &q, now_ms);
     /* A stateless request that named the main-header wildcard etc. is fully planned now;
      * the request's memory is no longer needed. */

@@ -21,6 +21,7 @@
 #include "stream/message.h"
 
 #define JPIP__CID_LEN 32 /* hex digits: 128 random bits */
+#define JPIP__CID_PREFIX_MAX 7
 
 struct srv_cs {
     uint8_t *mainhdr; /* main header data-bin, built on first use */
@@ -49,7 +50,7 @@ struct srv_target {
 struct srv_session;
 
 struct srv_channel {
-    char cid[JPIP__CID_LEN + 1];
+    char cid[JPIP__CID_PREFIX_MAX + JPIP__CID_LEN + 1];
     struct srv_session *sess;
     struct jpip_response *active; /* response being produced on this channel, if any */
 };
@@ -162,9 +163,12 @@ struct jpip_server {
     uint32_t ntargets;
     struct srv_session **sessions;
     uint32_t nsessions;
+    struct jpip_index_stats idx; /* totals of closed targets, loads and saves */
+    uint64_t now_ms;             /* of the last request */
+    char cid_prefix[JPIP__CID_PREFIX_MAX + 1];
+    const char *query; /* the request being handled, as received (for delegation) */
+    size_t query_len;
     struct jpip_server_stats stats; /* totals; the "open now" counts are filled on demand */
-    struct jpip_index_stats idx;    /* totals of closed targets, loads and saves */
-    uint64_t now_ms;                /* of the last request */
 };
 
 /* plan.c */
@@ -184,6 +188,9 @@ void jpip__srv_index_load(struct jpip_server *s, struct srv_target *t);
 void jpip__srv_index_save(struct jpip_server *s, struct srv_target *t, int force);
 /* Save what is new and keep the target's counts before it is freed. */
 void jpip__srv_index_closing(struct jpip_server *s, struct srv_target *t);
+/* delegation.c: answer r by handing its new channel to the delegate hook. */
+void jpip__srv_delegate(struct jpip_server *s, struct jpip_response *r, const char *name,
+                        size_t name_len);
 /* server.c */
 void jpip__srv_target_unref(struct jpip_server *s, struct srv_target *t);
 int jpip__srv_target_cs(struct srv_target *t, unsigned cs, struct jpip__codestream **c);

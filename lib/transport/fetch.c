@@ -49,6 +49,7 @@ struct jpip_fetch {
     struct jpip__buf target;  /* the URL of the request in flight */
     /* the request in flight */
     int begun, on_channel;
+    int elsewhere; /* sent to the host JPIP-cnew named, not the URL's */
     enum stop stop;
     int stop_rc;
     /* totals */
@@ -454,7 +455,25 @@ static int send_request(struct jpip_fetch *f, CURLcode *cc)
     struct jpip__buf *u = &f->target;
     jpip__buf_reset(u);
     int post = qlen > f->cfg.post_threshold;
-    rc = jpip__buf_append(u, f->url.base, strlen(f->url.base));
+    unsigned port = 0;
+    const char *host =
+        strncmp(query, "cid=", 4) == 0 ? jpip_client_channel_host(f->client, &port) : NULL;
+    f->elsewhere = host != NULL;
+    if (host) {
+        /* The channel lives on another server (delegation): same scheme, its host and port. */
+        const char *colon = strstr(f->url.base, "://");
+        char hp[300];
+        int v6 = strchr(host, ':') != NULL;
+        if (port)
+            snprintf(hp, sizeof hp, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", port);
+        else
+            snprintf(hp, sizeof hp, "%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "");
+        rc = jpip__buf_append(u, f->url.base, (size_t)(colon + 3 - f->url.base));
+        if (rc >= 0)
+            rc = jpip__buf_append(u, hp, strlen(hp));
+    } else {
+        rc = jpip__buf_append(u, f->url.base, strlen(f->url.base));
+    }
     if (rc >= 0)
         rc = jpip__buf_append(u, path, strlen(path));
     if (rc >= 0 && !post && qlen) {
@@ -500,6 +519,12 @@ static void connection_failed(struct jpip_fetch *f, CURLcode cc)
     }
     int never_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
                      cc == CURLE_COULDNT_RESOLVE_PROXY;
+    if (f->on_channel && f->elsewhere && never_sent) {
+        /* The server the channel was handed to is gone: ask the URL's server for a new
+         * channel, declaring the cache. */
+        jpip_client_begin_response(f->client, 404, "");
+        return;
+    }
     if (f->on_channel && !never_sent) {
         /* The channel request may have reached the server, which then believes we hold what
          * it sent. Treat the channel as lost (as for a 404 on cid): the core opens a new one

@@ -42,6 +42,9 @@ struct jpipd_options {
     uint64_t max_model_entries;
     uint64_t connection_memory; /* bytes, 0 = automatic */
     int metrics;
+    char *index_dir;  /* persistent packet indexes, NULL for none */
+    char *delegate;   /* "HOST:PORT[*W],..." back-ends new channels go to, NULL for none */
+    char *cid_prefix; /* NULL for none */
     /* Filled by jpipd_listen_split from listen. */
     char host[64];
     uint16_t port;

@@ -26,6 +26,7 @@
 #include <jpip/resolver.h>
 #include <jpip/server.h>
 
+#include "jpipd_cluster.h"
 #include "jpipd_options.h"
 
 /* Largest PEM file read for --tls-cert / --tls-key. */
@@ -284,6 +285,8 @@ int main(int argc, char **argv)
     char *cert = NULL, *key = NULL;
     int pid_written = 0;
     char msg[512];
+    struct jpipd_cluster cluster;
+    memset(&cluster, 0, sizeof cluster);
 
     if (open_access_log(&lg) != 0)
         goto done;
@@ -295,6 +298,8 @@ int main(int argc, char **argv)
     memset(&hooks, 0, sizeof hooks);
     jpip_dir_resolver_hooks(dr, &hooks);
     hooks.random = random_bytes;
+    if (jpipd_cluster_setup(&cluster, &o, &hooks, log_line, &lg) != 0)
+        goto done;
     uint8_t probe[16];
     if (random_bytes(NULL, probe, sizeof probe) != JPIP_OK) {
         logf_(&lg, JPIP_LOG_ERROR, "cannot read /dev/urandom: %s", strerror(errno));
@@ -313,6 +318,7 @@ int main(int argc, char **argv)
         (scfg.max_response_bytes == 0 || scfg.max_response_bytes > o.max_buffered_bytes))
         scfg.max_response_bytes = o.max_buffered_bytes;
     scfg.channel_path = o.channel_path;
+    scfg.cid_prefix = o.cid_prefix;
     scfg.max_model_entries = (uint32_t)o.max_model_entries;
     scfg.session_idle_ms = o.idle_timeout * 1000u;
     scfg.session_lifetime_ms = o.session_lifetime * 1000u;
@@ -369,6 +375,10 @@ int main(int argc, char **argv)
         logf_(&lg, JPIP_LOG_ERROR, "%s", jpip_httpd_errmsg(httpd));
         goto done;
     }
+    if (jpipd_cluster_start(&cluster) != 0) {
+        logf_(&lg, JPIP_LOG_ERROR, "cannot start the back-ends' health checks");
+        goto done;
+    }
     if (o.pid_file) {
         if (write_pid_file(o.pid_file, &lg) != 0)
             goto done;
@@ -404,6 +414,7 @@ int main(int argc, char **argv)
 done:
     jpip_httpd_destroy(httpd); /* stops the HTTP thread before the server goes */
     jpip_server_destroy(srv);
+    jpipd_cluster_free(&cluster);
     jpip_dir_resolver_destroy(dr);
     wipe_free(cert);
     wipe_free(key);

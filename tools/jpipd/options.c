@@ -21,6 +21,7 @@
 
 enum opt_type {
     OPT_STRING, /* a char * field */
+    OPT_LIST,   /* a char * field; each setting appends ",value" (repeatable flag) */
     OPT_UINT,   /* a uint64_t field within [min, max] */
     OPT_BOOL,   /* an int field; a bare flag means yes */
     OPT_LEVEL,  /* an int field: error|warn|info|debug */
@@ -97,6 +98,15 @@ static const struct opt_row table[] = {
      "get 414, so long queries go as POST (0 = 32k, or chunk-size + 16k if more)"},
     {"metrics", OPT_BOOL, FIELD(metrics), "yes", 0, 0, NULL,
      "answer GET /metrics with counters in the Prometheus text format"},
+    {"index-dir", OPT_STRING, FIELD(index_dir), NULL, 0, 0, "DIR",
+     "keep each file's packet index in DIR and reuse it after a restart or from another "
+     "server sharing DIR (a changed file's index is rebuilt)"},
+    {"delegate", OPT_LIST, FIELD(delegate), NULL, 0, 0, "HOST:PORT[*W]",
+     "hand each new channel to this back-end jpipd (repeatable; weight W, default 1): "
+     "weighted round-robin over those answering GET /healthz"},
+    {"cid-prefix", OPT_STRING, FIELD(cid_prefix), NULL, 0, 0, "NAME",
+     "start every channel id with NAME (up to 7 of A-Z a-z 0-9 _ -) so a proxy can route "
+     "a channel's requests to this server (see deploy/haproxy.cfg)"},
     {"config", OPT_ACTION, NOFIELD, NULL, 0, 0, "FILE",
      "read 'name = value' lines (the names above) from FILE; flags override it"},
     {"sample-config", OPT_ACTION, NOFIELD, NULL, 0, 0, NULL,
@@ -195,6 +205,20 @@ static int set_value(struct jpipd_options *o, const struct opt_row *r, const cha
         }
         free(*p);
         *p = copy;
+        return 0;
+    }
+    case OPT_LIST: {
+        char **p = (char **)(void *)field;
+        size_t had = *p ? strlen(*p) : 0, vl = strlen(value);
+        char *joined = realloc(*p, had + vl + 2);
+        if (!joined) {
+            say(where, "out of memory");
+            return -1;
+        }
+        if (had)
+            joined[had++] = ',';
+        memcpy(joined + had, value, vl + 1);
+        *p = joined;
         return 0;
     }
     case OPT_UINT: {
@@ -420,7 +444,7 @@ int jpipd_options_parse(int argc, char **argv, struct jpipd_options *o, enum jpi
 void jpipd_options_free(struct jpipd_options *o)
 {
     for (size_t i = 0; i < NROWS; i++)
-        if (table[i].type == OPT_STRING) {
+        if (table[i].type == OPT_STRING || table[i].type == OPT_LIST) {
             char **p = (char **)(void *)((char *)o + table[i].offset);
             free(*p);
             *p = NULL;
