@@ -16,7 +16,7 @@ extern "C" {
 
 struct jpip_image_comp {
     uint32_t width, height; /* samples */
-    uint32_t x0, y0;        /* position of the first sample on the component's grid */
+    uint32_t x0, y0;        /* first sample on the component's grid at the decoded resolution */
     uint32_t dx, dy;        /* subsampling */
     uint8_t depth, is_signed;
     int32_t *data; /* width * height samples, row-major */

@@ -669,21 +669,24 @@ int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
     if (w.empty)
         return jpip__errf(&c->err, JPIP_EINVAL, "the view's region lies outside the image");
     struct jpip__bin_source src = {store_get, c->store};
-    struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, 0};
+    struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, 0, 1};
     struct jpip__buf b;
     jpip__buf_init(&b, c->alloc, SIZE_MAX);
-    rc = jpip__reconstruct(&src, c->view.stream, &o, c->alloc, &b, NULL, &c->err);
+    struct jpip__reconstruct_stats rst;
+    rc = jpip__reconstruct(&src, c->view.stream, &o, c->alloc, &b, &rst, &c->err);
     if (rc < 0) {
         jpip__buf_free(&b);
         return rc;
     }
     *out = jpip__buf_take(&b, len);
     if (g) {
-        g->discard = w.discard;
-        g->x0 = w.canvas.x0;
-        g->y0 = w.canvas.y0;
-        g->x1 = w.canvas.x1;
-        g->y1 = w.canvas.y1;
+        /* A shrunk codestream is decoded at reduce 0 over the region divided likewise. */
+        unsigned d = rst.shrunk;
+        g->discard = w.discard - d;
+        g->x0 = (uint32_t)(((uint64_t)w.canvas.x0 + (1u << d) - 1) >> d);
+        g->y0 = (uint32_t)(((uint64_t)w.canvas.y0 + (1u << d) - 1) >> d);
+        g->x1 = (uint32_t)(((uint64_t)w.canvas.x1 + (1u << d) - 1) >> d);
+        g->y1 = (uint32_t)(((uint64_t)w.canvas.y1 + (1u << d) - 1) >> d);
         g->layers = c->view.layers;
     }
     return JPIP_OK;

@@ -7,6 +7,7 @@
 #include "codestream/packet_header.h"
 #include "codestream/progression.h"
 #include "codestream/rebuild.h"
+#include "codestream/shrink.h"
 #include "common/alloc.h"
 #include "common/bytes.h"
 
@@ -26,10 +27,12 @@ struct rc_state {
     const uint8_t *bin;
     uint64_t bin_len, pos;
     int usable; /* packets can still be taken from the bin */
+    int whole;  /* the bin is complete and every layer is wanted: copy it at once */
     struct jpip__prec_state *ps;
     void *ps_mem;
     size_t ps_cap;
     uint16_t nsop;
+    int prog;
 };
 
 static int prec_begin(struct rc_state *s, uint32_t g)
@@ -45,11 +48,18 @@ static int prec_begin(struct rc_state *s, uint32_t g)
     s->bin = NULL;
     s->bin_len = 0;
     s->usable = 0;
+    s->whole = 0;
     uint64_t sseq = ti->comp[c].res[r].s_base + p;
     uint64_t id = ti->tile + (c + sseq * s->mh->siz.csiz) * (uint64_t)s->mh->siz.ntiles;
     int complete;
     if (s->src->get(s->src->user, 0, s->cs, id, &s->bin, &s->bin_len, &complete) < 0 || !s->bin)
         return JPIP_OK;
+    /* A complete bin is every packet of the precinct, which RPCL writes one after another:
+     * no header needs parsing when all of them are wanted. */
+    if (complete && s->prog == JPIP_RPCL && (s->o->layers == 0 || s->o->layers >= ti->nlayers)) {
+        s->whole = 1;
+        return JPIP_OK;
+    }
     /* Parser state for this precinct's code-blocks. */
     const struct jpip__tccp *tc = &ti->coding.tccp[c];
     const struct jpip__res_layout *rl = &ti->comp[c].res[r];
@@ -130,6 +140,14 @@ static int on_packet(void *user, uint32_t g, uint16_t l)
     if (!s->have_g || s->g != g)
         JPIP_TRY(prec_begin(s, g));
     uint16_t nsop = s->nsop++;
+    if (s->whole) {
+        if (l == 0) {
+            JPIP_TRY(jpip__buf_append(s->out, s->bin, (size_t)s->bin_len));
+            s->st->bytes_copied += s->bin_len;
+        }
+        s->st->packets_copied++;
+        return 0;
+    }
     uint64_t len = 0;
     if (s->o->layers == 0 || l < s->o->layers)
         len = next_packet(s, l);
@@ -196,6 +214,80 @@ static int copy_tile_parts(const uint8_t *bin, uint64_t len, uint32_t t, struct 
     return JPIP_OK;
 }
 
+/* ---- shrinking: the main and tile headers seen through codestream/shrink.h ---- */
+
+struct shrink_src {
+    const struct jpip__bin_source *inner;
+    unsigned d;
+    uint16_t csiz;
+    const struct jpip_allocator *a;
+    struct jpip__buf mh, th; /* the shrunk main header; the last shrunk tile header */
+    int unsupported;         /* a tile header cannot be shrunk */
+    struct jpip__err err;
+};
+
+static int shrink_get(void *user, unsigned cls, uint64_t cs, uint64_t id, const uint8_t **data,
+                      uint64_t *len, int *complete)
+{
+    struct shrink_src *s = user;
+    if (cls == 6) {
+        *data = s->mh.data;
+        *len = s->mh.len;
+        *complete = 1;
+        return JPIP_OK;
+    }
+    JPIP_TRY(s->inner->get(s->inner->user, cls, cs, id, data, len, complete));
+    if (cls != 2 || !*data || !*complete || *len == 0)
+        return JPIP_OK;
+    jpip__buf_reset(&s->th);
+    int rc = jpip__shrink_segments(&s->th, *data, (size_t)*len, s->d, s->csiz, s->a, &s->err);
+    if (rc < 0) {
+        s->unsupported = 1; /* e.g. fewer levels in this tile, or another server's layout */
+        return rc;
+    }
+    *data = s->th.data ? s->th.data : (const uint8_t *)"";
+    *len = s->th.len;
+    return JPIP_OK;
+}
+
+/* The rebuild with the discarded levels left out; JPIP_EUNSUPPORTED (out unchanged) when
+ * that is not exact for this codestream. */
+static int reconstruct_shrunk(const struct jpip__bin_source *src, uint64_t cs,
+                              const struct jpip__reconstruct_opts *o, const uint8_t *mhb,
+                              uint64_t mhl, uint16_t csiz, const struct jpip_allocator *a,
+                              struct jpip__buf *out, struct jpip__reconstruct_stats *st,
+                              struct jpip__err *err)
+{
+    struct shrink_src s = {src, o->discard, csiz, a, {0}, {0}, 0, {{0}, 0}};
+    jpip__buf_init(&s.mh, a, SIZE_MAX);
+    jpip__buf_init(&s.th, a, SIZE_MAX);
+    size_t start = out->len;
+    int rc = jpip__buf_append_u16be(&s.mh, JPIP_MK_SOC);
+    if (rc >= 0)
+        rc = jpip__shrink_segments(&s.mh, mhb + 2, (size_t)mhl - 2, o->discard, csiz, a, &s.err);
+    if (rc >= 0) {
+        struct jpip__reconstruct_opts o2 = *o;
+        unsigned d = o->discard;
+        o2.discard = 0;
+        o2.shrink = 0;
+        o2.region.x0 = (uint32_t)(((uint64_t)o->region.x0 + (1u << d) - 1) >> d);
+        o2.region.y0 = (uint32_t)(((uint64_t)o->region.y0 + (1u << d) - 1) >> d);
+        o2.region.x1 = (uint32_t)(((uint64_t)o->region.x1 + (1u << d) - 1) >> d);
+        o2.region.y1 = (uint32_t)(((uint64_t)o->region.y1 + (1u << d) - 1) >> d);
+        struct jpip__bin_source ss = {shrink_get, &s};
+        rc = jpip__reconstruct(&ss, cs, &o2, a, out, st, err);
+        if (rc >= 0)
+            st->shrunk = d;
+        else if (s.unsupported)
+            rc = JPIP_EUNSUPPORTED;
+    }
+    if (rc == JPIP_EUNSUPPORTED || (rc < 0 && s.unsupported))
+        rc = JPIP_EUNSUPPORTED, out->len = start;
+    jpip__buf_free(&s.mh);
+    jpip__buf_free(&s.th);
+    return rc;
+}
+
 int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
                       const struct jpip__reconstruct_opts *o, const struct jpip_allocator *a,
                       struct jpip__buf *out, struct jpip__reconstruct_stats *st,
@@ -219,6 +311,14 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
     if (rc < 0) {
         jpip__mainhdr_free(&mh, a);
         return rc;
+    }
+    if (o->shrink && o->discard > 0 && o->discard < 32 && !o->jpt) {
+        rc = reconstruct_shrunk(src, cs, o, mhb, mhl, mh.siz.csiz, a, out, st, err);
+        if (rc != JPIP_EUNSUPPORTED) {
+            jpip__mainhdr_free(&mh, a);
+            return rc;
+        }
+        memset(st, 0, sizeof *st); /* not exact when shrunk: the full-size rebuild */
     }
     struct rc_state s;
     memset(&s, 0, sizeof s);
@@ -277,6 +377,13 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
             jpip__tile_index_free(&ti, a);
             break;
         }
+        if (ti.nprec == 0) {
+            /* Every tile-component is empty (a tile on the image's edge with subsampled
+             * components): there is nothing to code, and OpenJPEG refuses a tile-part
+             * without packets, so the tile is left out like encoders do. */
+            jpip__tile_index_free(&ti, a);
+            continue;
+        }
         size_t sot_at = out->len;
         const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
                                  0,    0,    0x00, 0x01};
@@ -289,6 +396,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
                                         ti.rect.y1 <= o->region.y0 || ti.rect.y0 >= o->region.y1);
         if (rc >= 0 && !outside) {
             s.ti = &ti;
+            s.prog = prog;
             s.have_g = 0;
             s.nsop = 0;
             if (prog == JPIP_RPCL) {

@@ -158,8 +158,11 @@ static int copy_image(const opj_image_t *src, unsigned reduce, struct jpip_image
         }
         dc->width = sc->w;
         dc->height = sc->h;
-        dc->x0 = sc->x0;
-        dc->y0 = sc->y0;
+        /* OpenJPEG gives the full-resolution position; ours is at the decoded resolution
+         * (like img->x0), so a codestream rebuilt without the discarded levels
+         * (jpip_client_codestream) decodes to an image equal in every field. */
+        dc->x0 = ceil_div_pow2(sc->x0, reduce);
+        dc->y0 = ceil_div_pow2(sc->y0, reduce);
         dc->dx = sc->dx;
         dc->dy = sc->dy;
         dc->depth = (uint8_t)sc->prec;

@@ -24,7 +24,9 @@
 #include "stream/stream_reader.h"
 
 char dir[512];
-int harness_jpt; /* check_view rebuilds from tile data-bins */
+int harness_jpt;         /* check_view rebuilds from tile data-bins */
+int harness_shrink;      /* check_view rebuilds without the discarded levels when it can */
+unsigned harness_shrunk; /* views rebuilt so */
 
 /* ---- a test-side bin store: appends in order, counts bytes received twice ---- */
 struct tbin {
@@ -215,11 +217,12 @@ static inline int check_stream_view(const char *file, uint64_t stream, struct ts
                                     unsigned ncomps, const unsigned *comps, char *why, size_t wl)
 {
     struct jpip__bin_source src = {tget, st};
-    struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv, harness_jpt};
+    struct jpip__reconstruct_opts o = {d, (uint16_t)layers, 1, *cv, harness_jpt, harness_shrink};
     struct jpip__buf out;
     jpip__buf_init(&out, NULL, SIZE_MAX);
     struct jpip__err err = {{0}, 0};
-    int rc = jpip__reconstruct(&src, stream, &o, NULL, &out, NULL, &err);
+    struct jpip__reconstruct_stats rst;
+    int rc = jpip__reconstruct(&src, stream, &o, NULL, &out, &rst, &err);
     if (rc != JPIP_OK) {
         snprintf(why, wl, "reconstruct: %.200s", err.msg);
         jpip__buf_free(&out);
@@ -243,6 +246,15 @@ static inline int check_stream_view(const char *file, uint64_t stream, struct ts
     char e1[256] = "", e2[256] = "";
     int ra = jpip_decode(orig, olen, &dop, &a, e1, sizeof e1);
     dop.jp2 = 0;
+    if (rst.shrunk) { /* the levels left out: reduce 0 over the region divided alike */
+        unsigned k = rst.shrunk;
+        harness_shrunk++;
+        dop.reduce -= k;
+        dop.x0 = (uint32_t)(((uint64_t)dop.x0 + (1u << k) - 1) >> k);
+        dop.y0 = (uint32_t)(((uint64_t)dop.y0 + (1u << k) - 1) >> k);
+        dop.x1 = (uint32_t)(((uint64_t)dop.x1 + (1u << k) - 1) >> k);
+        dop.y1 = (uint32_t)(((uint64_t)dop.y1 + (1u << k) - 1) >> k);
+    }
     int rb = jpip_decode(out.data, out.len, &dop, &b, e2, sizeof e2);
     int ok;
     if (ra != JPIP_OK) {
