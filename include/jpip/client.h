@@ -108,6 +108,13 @@ struct jpip_view_geometry {
 JPIP_API int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
                                     struct jpip_view_geometry *g);
 
+/* The view rebuilt as a file that OpenJPEG decodes to the same picture as the original: a JP2
+ * file carrying the original's JP2 header (palette, channel definitions, colour) when the
+ * target has one in metadata-bin 0 and the view is of codestream 0 (*jp2 = 1), else the
+ * codestream of jpip_client_codestream (*jp2 = 0). Free with jpip_client_free. */
+JPIP_API int jpip_client_view_file(struct jpip_client *c, uint8_t **out, size_t *len,
+                                   struct jpip_view_geometry *g, int *jp2);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 #include <jpip/client.h>
 
 #include "cache/bin_store.h"
+#include "client/jp2_wrap.h"
 #include "client/reconstruct.h"
 #include "common/alloc.h"
 #include "common/buf.h"
@@ -689,5 +690,32 @@ int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
         g->y1 = (uint32_t)(((uint64_t)w.canvas.y1 + (1u << d) - 1) >> d);
         g->layers = c->view.layers;
     }
+    return JPIP_OK;
+}
+
+int jpip_client_view_file(struct jpip_client *c, uint8_t **out, size_t *len,
+                          struct jpip_view_geometry *g, int *jp2)
+{
+    *jp2 = 0;
+    JPIP_TRY(jpip_client_codestream(c, out, len, g));
+    const uint8_t *meta0, *box;
+    uint64_t mlen;
+    size_t blen;
+    int complete;
+    if (c->view.stream != 0 ||
+        jpip__bin_store_get(c->store, 8, 0, 0, &meta0, &mlen, &complete) != JPIP_OK || !meta0 ||
+        !jpip__jp2_find_header(meta0, (size_t)mlen, &box, &blen))
+        return JPIP_OK;
+    struct jpip__buf b;
+    jpip__buf_init(&b, c->alloc, SIZE_MAX);
+    int rc = jpip__jp2_wrap(&b, box, blen, *out, *len);
+    jpip__free(c->alloc, *out);
+    if (rc < 0) {
+        jpip__buf_free(&b);
+        *out = NULL;
+        return jpip__errf(&c->err, rc, "wrapping the view as JP2: %s", jpip_strerror(rc));
+    }
+    *out = jpip__buf_take(&b, len);
+    *jp2 = 1;
     return JPIP_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Decoding a client's current view: rebuild from its cache, then OpenJPEG with the view's
- * discard levels, region and layers. */
+/* Decoding a client's current view: rebuild from its cache (as a JP2 file when the target
+ * has a JP2 header, so palettes and channel definitions apply as on the original), then
+ * OpenJPEG with the view's discard levels, region and layers. */
 #include <stdio.h>
 
 #include <jpip/client.h>
@@ -12,7 +13,8 @@ int jpip_client_decode(struct jpip_client *c, const unsigned *comps, unsigned nc
     uint8_t *cs = NULL;
     size_t len = 0;
     struct jpip_view_geometry g;
-    int rc = jpip_client_codestream(c, &cs, &len, &g);
+    int jp2 = 0;
+    int rc = jpip_client_view_file(c, &cs, &len, &g, &jp2);
     if (rc != JPIP_OK) {
         if (errbuf && errlen)
             snprintf(errbuf, errlen, "%s", jpip_client_errmsg(c));
@@ -28,6 +30,7 @@ int jpip_client_decode(struct jpip_client *c, const unsigned *comps, unsigned nc
     o.comps = comps;
     o.ncomps = ncomps;
     o.threads = threads;
+    o.jp2 = jp2;
     rc = jpip_decode(cs, len, &o, out, errbuf, errlen);
     jpip_client_free(c, cs);
     return rc;

@@ -19,6 +19,7 @@
 #include <jpip/index.h>
 #include <jpip/server.h>
 
+#include "client/jp2_wrap.h"
 #include "client/reconstruct.h"
 #include "databin/window.h"
 #include "stream/stream_reader.h"
@@ -254,6 +255,23 @@ static inline int check_stream_view(const char *file, uint64_t stream, struct ts
         dop.y0 = (uint32_t)(((uint64_t)dop.y0 + (1u << k) - 1) >> k);
         dop.x1 = (uint32_t)(((uint64_t)dop.x1 + (1u << k) - 1) >> k);
         dop.y1 = (uint32_t)(((uint64_t)dop.y1 + (1u << k) - 1) >> k);
+    }
+    /* A JP2 target: wrap the rebuilt codestream with the JP2 header of metadata-bin 0, as the
+     * client does, so palettes and channel definitions apply on both sides. */
+    const uint8_t *meta0 = NULL, *jp2h;
+    uint64_t mlen = 0;
+    size_t hlen;
+    int mcomplete;
+    struct jpip__buf wrapped;
+    jpip__buf_init(&wrapped, NULL, SIZE_MAX);
+    if (stream == 0 && tget(st, 8, 0, 0, &meta0, &mlen, &mcomplete) == 0 && meta0 &&
+        jpip__jp2_find_header(meta0, (size_t)mlen, &jp2h, &hlen) &&
+        jpip__jp2_wrap(&wrapped, jp2h, hlen, out.data, out.len) == JPIP_OK) {
+        jpip__buf_free(&out);
+        out = wrapped;
+        dop.jp2 = 1;
+    } else {
+        jpip__buf_free(&wrapped);
     }
     int rb = jpip_decode(out.data, out.len, &dop, &b, e2, sizeof e2);
     int ok;
