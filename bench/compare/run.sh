@@ -15,7 +15,8 @@
 # 4. in a private network namespace (inns.sh): runs the thumb, region and pan sequences against
 #    both servers (compare_client) and the load test (wrk);
 # 5. writes OUT_DIR/tables.md and the figures docs/img/bench-*.png (gnuplot).
-# Environment: BUILD (build dir), LOAD_SECONDS (10), LOAD_CONNECTIONS (16), FIGURES (docs/img).
+# Environment: BUILD (build dir), LOAD_SECONDS (10), LOAD_CONNECTIONS (16), FIGURES (docs/img),
+# REPORT_ONLY=1 (only step 5, from the results already in OUT_DIR).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -25,6 +26,8 @@ figures=$(realpath -m "${FIGURES:-$repo/docs/img}")
 secs=${LOAD_SECONDS:-10}
 conns=${LOAD_CONNECTIONS:-16}
 
+files="tiled_rgb.jp2 rpcl_precincts.jp2 grey16.jp2"
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root (apt-get, unshare --net)" >&2; exit 1; }
 pkgs=(libopenjpip-server lighttpd wrk gnuplot-nox libopenjp2-tools libopenjp2-7-dev curl
       libcurl4-openssl-dev libmicrohttpd-dev libpng-dev cmake build-essential pkg-config
@@ -59,9 +62,9 @@ make_file() { # NAME INPUT opj_compress options...
 make_file tiled_rgb "$out/rgb.ppm" -t 256,256 -n 6 -r 80,40,20,10
 make_file rpcl_precincts "$out/rgb.ppm" -p RPCL -c '[128,128]' -b 32,32 -n 6 -r 80,40,20,10
 make_file grey16 "$out/grey16.pgm" -t 512,512 -p RPCL -c '[64,64]' -n 6
-files="tiled_rgb.jp2 rpcl_precincts.jp2 grey16.jp2"
 
 unshare --net bash "$here/inns.sh" "$build" "$images" "$out" "$files" "$secs" "$conns"
+fi
 
 # --- tables and figures --------------------------------------------------------------------
 # views.tsv: label kind seq step query body precinct tileheader mainheader metadata framing
@@ -95,14 +98,15 @@ awk -F'\t' -v OFS='\t' '
     echo
     echo "| file | view | jpipd requests/s | jpipd p50 / p99 | OpenJPIP requests/s | OpenJPIP p50 / p99 | ratio |"
     echo "|---|---|---:|---|---:|---|---:|"
-    awk -F'\t' '{ r[$1 "\t" $2, $3] = $4; l[$1 "\t" $2, $3] = $5 " / " $6; if (!($1 "\t" $2 in seen)) { seen[$1 "\t" $2] = 1; order[++m] = $1 "\t" $2 } }
+    awk -F'\t' '{ k = $1 "\t" $2; r[k, $3] = $4; l[k, $3] = $5 " / " $6; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
         END { for (i = 1; i <= m; i++) { k = order[i]; split(k, a, "\t")
+              ratio = (r[k, "openjpip"] > 0) ? r[k, "jpipd"] / r[k, "openjpip"] : 0
               printf "| %s | %s | %.0f | %s | %.1f | %s | %.0fx |\n", a[1], a[2], r[k, "jpipd"], l[k, "jpipd"],
-                     r[k, "openjpip"], l[k, "openjpip"], r[k, "openjpip"] > 0 ? r[k, "jpipd"] / r[k, "openjpip"] : 0 } }' "$out/load.tsv"
+                     r[k, "openjpip"], l[k, "openjpip"], ratio } }' "$out/load.tsv"
 } >"$out/tables.md"
 
 mkdir -p "$figures"
-awk -F'\t' '{ printf "%s/%s\t%.1f\t%.1f\t%.1f\n", $1, $2, $4 / 1024, $5 / 1024, $7 / 1024 }' "$out/summary.tsv" >"$out/bytes.dat"
+awk -F'\t' '{ printf "%s/%s\t%.1f\t%.1f\n", $1, $2, 100 * $5 / $4, 100 * $7 / $4 }' "$out/summary.tsv" >"$out/bytes.dat"
 awk -F'\t' '{ printf "%s/%s\t%.3f\t%.3f\t%.3f\t%.3f\n", $1, $2, $10, $11, $12, $13 }' "$out/summary.tsv" >"$out/latency.dat"
 awk -F'\t' '{ k = $1 "/" $2; if (!(k in seen)) { seen[k] = 1; order[++m] = k } r[k, $3] = $4 }
     END { for (i = 1; i <= m; i++) printf "%s\t%s\t%s\n", order[i], r[order[i], "jpipd"], r[order[i], "openjpip"] }' "$out/load.tsv" >"$out/rps.dat"
@@ -122,14 +126,16 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set xtics rotate by -30 noenhanced
-set key top left
+set key outside right top
 set grid ytics
 set datafile separator "\t"
 
 set output "$figures/bench-bytes.png"
-set title "Bytes sent per view sequence (KiB; 'needed' = header and precinct bytes the exact views need)"
-set ylabel "KiB"
-plot "$out/bytes.dat" using 2:xtic(1) title "needed", "" using 3 title "jpipd", "" using 4 title "OpenJPIP"
+set title "Bytes sent per view sequence, % of the header and precinct bytes its exact views need"
+set ylabel "% of needed"
+set yrange [0:*]
+plot "$out/bytes.dat" using 2:xtic(1) title "jpipd", "" using 3 title "OpenJPIP", 100 with lines dt 2 lc "black" title "needed"
+set yrange [*:*]
 
 set output "$figures/bench-latency.png"
 set title "Mean time to last byte per view, one client, loopback (ms, log scale)"
@@ -140,8 +146,10 @@ plot "$out/latency.dat" using 3:xtic(1) title "jpipd", "" using 5 title "OpenJPI
 set output "$figures/bench-rps.png"
 set title "Requests/s, $conns connections, stateless requests (log scale)"
 set ylabel "requests/s"
+set yrange [1:*]
 plot "$out/rps.dat" using 2:xtic(1) title "jpipd", "" using 3 title "OpenJPIP"
 unset logscale y
+set yrange [*:*]
 
 set output "$figures/bench-psnr.png"
 set style data linespoints
@@ -150,7 +158,7 @@ set ylabel "dB"
 set xlabel "pan step"
 set xtics norotate
 set yrange [0:105]
-set key bottom right noenhanced
+set key outside right center noenhanced
 plot $psnr_plot
 G
 cat "$out/tables.md"
