@@ -114,8 +114,10 @@ JPIP_API int jpip_httpd_create(struct jpip_httpd **out, struct jpip_server *srv,
  *         already started. */
 JPIP_API int jpip_httpd_start(struct jpip_httpd *h);
 /* Graceful stop, first half: stop accepting connections, answer new requests on open ones
- * with 503, and wait up to timeout_ms for the requests in flight to finish. Returns the
- * number still in flight (0 when all finished). Follow with jpip_httpd_stop. */
+ * with 503, and wait up to timeout_ms for the requests in flight to finish; streamed bodies
+ * still going then end at their next message with EOR 6 ("session limit reached"), free of
+ * rate limits, for up to one more second. Returns the number still in flight (0 when all
+ * finished). Follow with jpip_httpd_stop. */
 JPIP_API uint32_t jpip_httpd_shutdown(struct jpip_httpd *h, uint32_t timeout_ms);
 /* Stop listening, close every connection and join the thread; open responses are destroyed.
  * Afterwards the embedder may use the server again. Idempotent. */

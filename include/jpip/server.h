@@ -147,6 +147,10 @@ JPIP_API const char *jpip_response_headers(const struct jpip_response *r);
 JPIP_API int jpip_response_read(struct jpip_response *r, uint8_t *buf, size_t cap, size_t *n,
                                 int *done);
 JPIP_API void jpip_response_destroy(struct jpip_response *r);
+/* End the body early: after the message in progress, the EOR with eor_reason (e.g. 6,
+ * "session limit reached", when the server shuts down). Bytes already produced stay valid and
+ * the session's cache model stays exact. No effect once the EOR is under way. */
+JPIP_API void jpip_response_stop(struct jpip_response *r, uint8_t eor_reason);
 /* The response's session (if any) counts as used at now_ms: call it when the last byte went
  * out, so a long response does not leave its session looking idle. */
 JPIP_API void jpip_response_touch(struct jpip_response *r, uint64_t now_ms);

@@ -32,6 +32,7 @@ struct http_body {
     uint8_t stage[STAGE_BYTES];
     size_t stage_len, stage_pos;
     int done;
+    int stopped; /* jpip_response_stop was called (shutdown) */
 };
 
 int jpip__httpd_add_cors(struct MHD_Response *resp)
@@ -84,6 +85,11 @@ static ssize_t stream_read(struct http_body *b, char *buf, size_t max)
     }
     if (b->done || !b->r)
         return MHD_CONTENT_READER_END_OF_STREAM;
+    /* Shutting down: end the body properly, with an EOR saying the session is over. */
+    if (!b->stopped && __atomic_load_n(&b->h->ending, __ATOMIC_RELAXED)) {
+        jpip_response_stop(b->r, 6);
+        b->stopped = 1;
+    }
     /* The producer always advances; a few empty reads in a row mean it is stuck, and the
      * connection is better cut than the server thread spun forever. */
     for (int empty = 0; empty < 4; empty++) {

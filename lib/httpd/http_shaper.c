@@ -108,6 +108,16 @@ static uint64_t schedule(struct jpip__shaper *s, uint64_t now, struct shaper_flo
     for (;;) {
         if (!s->waiting)
             return UINT64_MAX;
+        if (s->open) {
+            struct shaper_flow *f = s->waiting;
+            s->waiting = f->next_wait;
+            f->waiting = 0;
+            s->nwaiting--;
+            f->granted += f->want;
+            f->next_wait = *resume;
+            *resume = f;
+            continue;
+        }
         if (s->total_rate && s->tokens <= 0)
             return until_positive(s->tokens, s->total_rate);
         struct shaper_flow *best = NULL, **best_link = NULL;
@@ -245,6 +255,17 @@ void jpip__shaper_reopen(struct jpip__shaper *s)
 {
     pthread_mutex_lock(&s->mu);
     s->closed = 0;
+    s->open = 0;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void jpip__shaper_open(struct jpip__shaper *s)
+{
+    if (!s->initialized)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->open = 1;
+    pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -341,8 +362,8 @@ long jpip__shaper_take(struct jpip__shaper *s, struct shaper_flow *f, size_t wan
     const uint64_t now = mono_us();
     refill_all(s, now);
     refill_key(s, f->key, now);
-    const int key_ok = !s->client_rate || f->key->tokens > 0;
-    const int all_ok = !s->total_rate || (s->tokens > 0 && !s->waiting);
+    const int key_ok = s->open || !s->client_rate || f->key->tokens > 0;
+    const int all_ok = s->open || !s->total_rate || (s->tokens > 0 && !s->waiting);
     if (key_ok && all_ok) {
         charge(s, f->key, want);
         grant = (long)want;

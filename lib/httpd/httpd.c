@@ -203,6 +203,7 @@ int jpip_httpd_start(struct jpip_httpd *h)
         return JPIP_EINVAL;
     jpip__err_clear(&h->err);
     __atomic_store_n(&h->draining, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->ending, 0, __ATOMIC_RELAXED);
     jpip__shaper_reopen(&h->shaper);
     unsigned flags =
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -266,11 +267,19 @@ uint32_t jpip_httpd_shutdown(struct jpip_httpd *h, uint32_t timeout_ms)
         if (h->quiesced != MHD_INVALID_SOCKET)
             shutdown(h->quiesced, SHUT_RDWR);
     }
+    /* Responses in flight get timeout_ms to finish; then the streamed ones end at their next
+     * message with EOR "session limit reached", free of rate limits, within a second. */
     const uint64_t end = jpip__httpd_mono_us() + (uint64_t)timeout_ms * 1000u;
+    const uint64_t last = end + 1000000u;
     for (;;) {
         const uint32_t n = __atomic_load_n(&h->ctr.requests_active, __ATOMIC_RELAXED);
-        if (n == 0 || jpip__httpd_mono_us() >= end)
+        const uint64_t now = jpip__httpd_mono_us();
+        if (n == 0 || now >= last)
             return n;
+        if (now >= end && !__atomic_load_n(&h->ending, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&h->ending, 1, __ATOMIC_RELAXED);
+            jpip__shaper_open(&h->shaper);
+        }
         const struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }

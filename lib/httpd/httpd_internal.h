@@ -39,6 +39,7 @@ struct jpip__shaper {
     pthread_cond_t cv;
     pthread_t thread;
     int initialized, enabled, running, stopping, closed;
+    int open;                         /* grant everything at once (shutdown's last phase) */
     uint64_t client_rate, total_rate; /* bytes/s, 0 = none */
     size_t chunk;
     double tokens; /* whole-server bucket */
@@ -60,6 +61,8 @@ int jpip__shaper_start(struct jpip__shaper *s);
 void jpip__shaper_stop(struct jpip__shaper *s);
 /* Allow grants again after a stop (for a restart). */
 void jpip__shaper_reopen(struct jpip__shaper *s);
+/* Lift the limits: every waiting flow is resumed and later reads are granted at once. */
+void jpip__shaper_open(struct jpip__shaper *s);
 void jpip__shaper_free(struct jpip__shaper *s);
 /* A streamed body under key; NULL when shaping is off (or out of memory: unshaped). */
 struct shaper_flow *jpip__shaper_flow_new(struct jpip__shaper *s, const char *key,
@@ -100,6 +103,7 @@ struct jpip_httpd {
     struct jpip__shaper shaper;
     struct jpip__httpd_counters ctr;
     int draining;        /* set by jpip_httpd_shutdown (atomic): new requests get 503 */
+    int ending;          /* set by jpip_httpd_shutdown (atomic): bodies end with EOR at once */
     MHD_socket quiesced; /* listening socket handed back by the library, or -1 */
     uint64_t last_reap_ms;
 };

@@ -139,6 +139,11 @@ static int next_message(struct jpip_response *r, uint64_t produced)
             r->eor_reason = 3; /* window change */
             return 0;
         }
+        if (r->stop_reason) {
+            r->phase = 3;
+            r->eor_reason = r->stop_reason;
+            return 0;
+        }
         uint64_t left = budget_left(r, produced);
         if (r->phase == 0) {
             if (r->ibin >= r->nmeta) {

@@ -725,6 +725,12 @@ void jpip_response_stats(const struct jpip_response *r, struct jpip_response_sta
     st->eor_reason = r->eor_reason;
 }
 
+void jpip_response_stop(struct jpip_response *r, uint8_t eor_reason)
+{
+    if (r && r->phase < 3 && eor_reason)
+        r->stop_reason = eor_reason;
+}
+
 void jpip_response_touch(struct jpip_response *r, uint64_t now_ms)
 {
     if (r && r->sess && r->sess->last_used_ms < now_ms)

@@ -140,7 +140,8 @@ struct jpip_response {
     uint16_t layer;     /* current quality layer sweep */
     uint32_t iprec;
     int preempted;
-    int sent_precinct; /* a precinct byte went out in this response */
+    uint8_t stop_reason; /* jpip_response_stop: end with this EOR reason at the next message */
+    int sent_precinct;   /* a precinct byte went out in this response */
     uint8_t eor_reason;
     struct jpip__msg_enc enc;
     uint8_t pend[JPIP__MSG_HEADER_MAX + 8];

@@ -12,7 +12,8 @@
 #            received, and it counts the reaped session, the 503s and the cut response
 #   logs     access-log fields (view, bins, binbytes, eor)
 #   stop     SIGTERM lets a rate-limited response finish and refuses new connections; with a
-#            short --shutdown-timeout a long response is cut and jpipd still exits 0
+#            short --shutdown-timeout a long response ends early with EOR 6 (session limit)
+#            and jpipd still exits 0
 # Rates are measured by jpipd_ops_client over a fixed window after a warm-up, on a 2048x2048
 # random (incompressible) image so every response outlasts the window.
 # Usage: jpipd_ops_test.sh JPIPD OPS_CLIENT. Exits 77 (skip) when curl or opj_compress is
@@ -297,8 +298,9 @@ $whole_size bytes)" [ "$(cat "$tmp/drained.code")" = 200 ] && [ "$(size_of drain
     check "with --shutdown-timeout 1 jpipd exits 0 within 3 s (rc $rc, $ms ms)" \
         [ "$rc" -eq 0 ] && [ "$ms" -lt 3000 ]
     wait "$getter"
-    check "... and the long response was cut ($(size_of cut) of $whole_size bytes)" \
+    check "... and the long response ended early ($(size_of cut) of $whole_size bytes)" \
         [ "$(size_of cut)" -lt "$whole_size" ]
+    check "... with EOR 'session limit reached' ($(tail_hex cut 3))" [ "$(tail_hex cut 3)" = 000600 ]
 fi
 
 echo "$checks checks passed, $failures failed"
