@@ -271,7 +271,7 @@ static void snap(struct loader *l, int complete)
             j.len = l->pending.len;
             j.g = l->pending.g;
         } else {
-            free(l->pending.cs);
+            jpip_client_free(l->c, l->pending.cs);
         }
     }
     l->pending = j;
@@ -289,7 +289,7 @@ static int on_progress(void *user, const struct jpip_fetch_progress *p)
 {
     struct loader *l = user;
     publish_status(l, p);
-    if (!l->im.x1 && !l->have_info)
+    if (!l->have_info) /* written by this thread only */
         try_info(l);
     snap(l, 0);
     pthread_mutex_lock(&l->mu);
@@ -437,7 +437,7 @@ static void *dec_main(void *arg)
             } else if (l->cfg.verbose) {
                 fprintf(stderr, "jpip-view: decoding failed: %s\n", err);
             }
-            free(j.cs);
+            jpip_client_free(l->c, j.cs);
         }
         struct vw_patch p;
         memset(&p, 0, sizeof p);
@@ -589,9 +589,9 @@ void loader_stop(struct loader *l)
         if (jpip_cache_file_save(l->c, l->cache_path, l->cache_key, msg, sizeof msg) != JPIP_OK)
             fprintf(stderr, "jpip-view: %s\n", msg);
     }
+    jpip_client_free(l->c, l->pending.cs);
     jpip_fetch_destroy(l->f);
     bands_free(&l->dimg);
-    free(l->pending.cs);
     free(l->out.rgba);
     free(l->cache_path);
     free(l->cache_key);

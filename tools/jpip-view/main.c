@@ -38,7 +38,7 @@ static const struct cli_option options[] = {
     {"len", 0, "N", OPT_LEN,
      "bytes per response (len=; default 262144): how soon a new view "
      "pre-empts the old one"},
-    {"threads", 0, "N", OPT_THREADS, "decoding threads (default 2)"},
+    {"threads", 0, "N", OPT_THREADS, "decoding threads (default: the CPUs, at most 8)"},
     {"script", 0, "FILE", OPT_SCRIPT, "run the commands in FILE ('-': stdin), see below"},
     {"stats", 0, NULL, OPT_STATS, "print timings: first picture, each view sharp"},
     {"print-view", 0, NULL, OPT_PRINT_VIEW, "print each view's facts once it is complete"},
@@ -92,7 +92,8 @@ static int parse(int argc, char **argv, struct opts *o)
     o->w = 1024;
     o->h = 768;
     o->len = 262144;
-    o->threads = 2;
+    const int cpus = SDL_GetCPUCount();
+    o->threads = cpus < 1 ? 1 : cpus > 8 ? 8 : (uint64_t)cpus;
     struct cli_parser p;
     cli_init(&p, "jpip-view", argc, argv);
     const char *arg;

@@ -5,7 +5,9 @@
 # fitted view complete ("sharp"), and from each of two zooms (x2, wheel at the window's centre)
 # and a pan to their sharp picture. Runs jpipd on IMAGE's folder and jpip-view under Xvfb (or
 # on $DISPLAY with JPIP_VIEW_USE_DISPLAY=1) RUNS times with --stats, after one run that warms
-# the server's packet index, and prints the median and range of each figure.
+# the server's packet index, and prints the median and range of each figure. Under Xvfb there
+# is no GPU: SDL's OpenGL renderer would be Mesa's llvmpipe, which rasterises on the CPU
+# cores the decoder needs, so the software renderer is used unless SDL_RENDER_DRIVER is set.
 #   tools/jpip-view/view_bench.sh JPIP_VIEW JPIPD IMAGE [RUNS] [WxH]
 # e.g. bench/make_large.sh /tmp/large 16384 &&
 #      tools/jpip-view/view_bench.sh build/tools/jpip-view/jpip-view build/tools/jpipd/jpipd \
@@ -25,6 +27,7 @@ xpid=
 trap '[ -n "$jpid" ] && kill "$jpid"; [ -n "$xpid" ] && kill "$xpid"; rm -rf "$tmp"' EXIT
 
 if [ -z "${JPIP_VIEW_USE_DISPLAY:-}" ]; then
+    export SDL_RENDER_DRIVER=${SDL_RENDER_DRIVER:-software}
     Xvfb -displayfd 3 -screen 0 "$((w + 64))x$((h + 64))x24" -nolisten tcp 3>"$tmp/display" \
         >/dev/null 2>&1 &
     xpid=$!

@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libjpip_view_math.a"
+)

@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for jpip_view_math.
+# This may be replaced when dependencies are built.
