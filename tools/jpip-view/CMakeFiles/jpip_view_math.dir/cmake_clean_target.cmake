@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libjpip_view_math.a"
-)

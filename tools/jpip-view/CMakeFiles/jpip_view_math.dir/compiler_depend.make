@@ -1,2 +1,0 @@
-# Empty compiler generated dependencies file for jpip_view_math.
-# This may be replaced when dependencies are built.
