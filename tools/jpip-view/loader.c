@@ -32,7 +32,8 @@ struct job {
     int used;
     uint8_t *cs; /* NULL: resample the decoder's last image */
     size_t len;
-    struct jpip_view_geometry g;
+    struct jpip_view_geometry g; /* how to decode cs (it may be rebuilt smaller: shrunk) */
+    unsigned discard;            /* the view's resolution: what the decoded samples are */
     struct vw_want want;
     int complete;
     uint64_t databin_bytes;
@@ -81,7 +82,7 @@ struct loader {
 
     /* decode thread only */
     struct vw_decoded dimg;
-    struct jpip_view_geometry img_g;
+    unsigned img_discard;
 };
 
 static uint64_t now_us(void)
@@ -221,9 +222,6 @@ static void try_info(struct loader *l)
         l->want_us = now_us();
     }
     pthread_mutex_unlock(&l->mu);
-    /* The first request's data is shown in the fitted view until the fitted view's own. */
-    l->served.view = w.view;
-    l->served.mode = w.mode;
     wake_ui(l);
 }
 
@@ -234,7 +232,7 @@ static void snap(struct loader *l, int complete)
     pthread_mutex_lock(&l->mu);
     const int info = l->have_info, busy = l->dec_busy || l->pending.used, refresh = l->refresh;
     pthread_mutex_unlock(&l->mu);
-    if (!info)
+    if (!info || l->served.id == 0) /* nothing to show before the first view */
         return;
     struct jpip_client_stats cs;
     jpip_client_stats(l->c, &cs);
@@ -253,6 +251,7 @@ static void snap(struct loader *l, int complete)
     memset(&j, 0, sizeof j);
     j.used = 1;
     j.want = l->served;
+    j.discard = vw_discard(&l->im, l->served.view.s);
     j.complete = complete;
     j.databin_bytes = cs.databin_bytes;
     const uint64_t t = now_us();
@@ -329,12 +328,15 @@ static int work_ready(struct loader *l)
 static void *net_main(void *arg)
 {
     struct loader *l = arg;
+    /* The first request only fetches the main header (and the little data of one sample at
+     * full resolution): the image's facts must come from a codestream rebuilt without
+     * discarded levels, since a reduced one is rebuilt with a reduced SIZ. A frame larger than
+     * any image, rounded down, is the full resolution. */
     struct jpip_view v0;
     memset(&v0, 0, sizeof v0);
-    pthread_mutex_lock(&l->mu);
-    v0.fx = (uint32_t)(l->vp_w > 0 ? l->vp_w : 1);
-    v0.fy = (uint32_t)(l->vp_h > 0 ? l->vp_h : 1);
-    pthread_mutex_unlock(&l->mu);
+    v0.fx = v0.fy = 1u << 30;
+    v0.sx = v0.sy = 1;
+    v0.layers = 1;
     set_client_view(l, &v0);
     for (;;) {
         pthread_mutex_lock(&l->mu);
@@ -433,7 +435,7 @@ static void *dec_main(void *arg)
             if (drc == JPIP_OK) {
                 bands_free(&l->dimg);
                 l->dimg = d;
-                l->img_g = j.g;
+                l->img_discard = j.discard;
             } else if (l->cfg.verbose) {
                 fprintf(stderr, "jpip-view: decoding failed: %s\n", err);
             }
@@ -454,8 +456,7 @@ static void *dec_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         if (p.rgba) {
             const uint64_t t = now_us();
-            vw_render(l->dimg.img, l->img_g.discard, &j.want.view, r, mode.colour, map, p.lv,
-                      p.rgba);
+            vw_render(l->dimg.img, l->img_discard, &j.want.view, r, mode.colour, map, p.lv, p.rgba);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu resampled in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
@@ -463,7 +464,7 @@ static void *dec_main(void *arg)
             p.id = j.want.id;
             p.view = j.want.view;
             p.r = r;
-            p.discard = l->img_g.discard;
+            p.discard = l->img_discard;
             p.complete = j.complete;
             p.mode = mode;
             p.layers = j.want.layers;

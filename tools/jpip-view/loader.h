@@ -26,7 +26,7 @@ struct loader_config {
     const char *cache_dir; /* NULL: no cache file */
     uint64_t chunk;        /* len= per response */
     unsigned threads;      /* OpenJPEG decoding threads */
-    int vp_w, vp_h;        /* viewport at start, for the first request and the fitted view */
+    int vp_w, vp_h;        /* viewport at start, for the fitted first view */
     uint32_t wake_event;   /* SDL user event pushed when a patch or the image facts arrive */
     int verbose;
 };
