@@ -24,8 +24,9 @@
 
 /* A response still running this long after the view changed is cut. */
 #define PREEMPT_CUT_US 250000u
-/* No picture from partial data before a view has been fetched this long: a fast link
- * completes it sooner, and a decode of partial data would delay the sharp one. */
+/* No picture from partial data before a view has been fetched this long, nor before the last
+ * decode's duration: a fast link completes the view sooner, and a decode of partial data would
+ * only delay the sharp one. */
 #define PARTIAL_DELAY_US 60000u
 
 struct job {
@@ -64,6 +65,7 @@ struct loader {
     struct loader_status st;
     struct job pending;
     int dec_busy;
+    uint64_t decode_us; /* how long the last decode took */
     struct vw_patch out;
     int have_out;
 
@@ -231,6 +233,7 @@ static void snap(struct loader *l, int complete)
 {
     pthread_mutex_lock(&l->mu);
     const int info = l->have_info, busy = l->dec_busy || l->pending.used, refresh = l->refresh;
+    const uint64_t wait = l->decode_us > PARTIAL_DELAY_US ? l->decode_us : PARTIAL_DELAY_US;
     pthread_mutex_unlock(&l->mu);
     if (!info || l->served.id == 0) /* nothing to show before the first view */
         return;
@@ -241,7 +244,7 @@ static void snap(struct loader *l, int complete)
     const int same = same_data && l->snap_id == l->served.id;
     if (!refresh) {
         /* The very first picture comes from the first bytes, whatever they are. */
-        const int early = l->snap_valid && now_us() - l->served_us < PARTIAL_DELAY_US;
+        const int early = l->snap_valid && now_us() - l->served_us < wait;
         if (!complete && (busy || same || early))
             return;
         if (complete && same && l->snap_complete)
@@ -259,10 +262,12 @@ static void snap(struct loader *l, int complete)
         jpip_client_codestream(l->c, &j.cs, &j.len, &j.g) != JPIP_OK) /* no main header yet */
         return;
     if (l->cfg.verbose > 1)
-        fprintf(stderr, "jpip-view: +%.1f ms: view %llu%s: %s %zu bytes in %.1f ms\n",
+        fprintf(stderr,
+                "jpip-view: +%.1f ms: view %llu%s: %s %zu bytes in %.1f ms (decode: reduce %u, "
+                "region %u,%u-%u,%u)\n",
                 (double)(t - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
                 complete ? " complete" : "", j.cs ? "rebuilt" : "resample", j.len,
-                (double)(now_us() - t) / 1000.0);
+                (double)(now_us() - t) / 1000.0, j.g.discard, j.g.x0, j.g.y0, j.g.x1, j.g.y1);
     pthread_mutex_lock(&l->mu);
     if (l->pending.used) {
         if (!j.cs && l->pending.cs) { /* the pending decode is still needed */
@@ -432,6 +437,9 @@ static void *dec_main(void *arg)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu decoded in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
                         (double)(now_us() - t) / 1000.0);
+            pthread_mutex_lock(&l->mu);
+            l->decode_us = now_us() - t;
+            pthread_mutex_unlock(&l->mu);
             if (drc == JPIP_OK) {
                 bands_free(&l->dimg);
                 l->dimg = d;
