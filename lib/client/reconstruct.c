@@ -371,6 +371,23 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
         } else {
             st->tiles_without_header++;
         }
+        struct jpip__rect tr;
+        jpip__tile_rect(&mh.siz, t, &tr);
+        int outside = o->has_region && (tr.x1 <= o->region.x0 || tr.x0 >= o->region.x1 ||
+                                        tr.y1 <= o->region.y0 || tr.y0 >= o->region.y1);
+        if (outside) { /* never decoded: SOT, header and SOD suffice, no layout needed */
+            size_t at = out->len;
+            const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
+                                     0,    0,    0x00, 0x01};
+            rc = jpip__buf_append(out, sot, sizeof sot);
+            if (rc >= 0 && hl)
+                rc = jpip__rebuild_header_segments(out, hdr, hl, prog, a, err);
+            if (rc >= 0)
+                rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
+            if (rc >= 0)
+                jpip__put_be32(out->data + at + 6, (uint32_t)(out->len - at));
+            continue;
+        }
         struct jpip__tile_index ti;
         rc = jpip__tile_layout(&ti, &mh, t, hdr, (uint32_t)hl, a, err);
         if (rc < 0) {
@@ -392,9 +409,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
             rc = jpip__rebuild_header_segments(out, hdr, hl, prog, a, err);
         if (rc >= 0)
             rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
-        int outside = o->has_region && (ti.rect.x1 <= o->region.x0 || ti.rect.x0 >= o->region.x1 ||
-                                        ti.rect.y1 <= o->region.y0 || ti.rect.y0 >= o->region.y1);
-        if (rc >= 0 && !outside) {
+        if (rc >= 0) {
             s.ti = &ti;
             s.prog = prog;
             s.have_g = 0;
