@@ -45,6 +45,7 @@ struct jpip_client_config {
     uint64_t len;             /* byte limit per request (len=); 0 = none */
     uint64_t max_cache_bytes; /* data-bin cache; 0 = unlimited */
     uint32_t max_model_items; /* bins declared with model= per request; default 20000 */
+    int jpt;                  /* ask for JPT-streams (tile data-bins) rather than JPP-streams */
 };
 
 /* target: the resource path on the server (e.g. "/images/a.jp2"), retained. */

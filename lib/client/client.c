@@ -47,6 +47,7 @@ struct jpip_client {
     int need_model;      /* declare the cache on the next request */
     int handler_failed;  /* the cache refused a message (its message is in err) */
     int in_response, status;
+    int jpt_stream; /* the server sends JPT-streams */
     int complete;
     uint64_t auto_len;       /* len= we send when the configuration sets none (0: none) */
     uint64_t resp_start;     /* data-bin bytes received before the response in flight */
@@ -349,9 +350,12 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
     if (channel) {
         JPIP_TRY(qprintf(p, "/%s", c->chan_path));
         JPIP_TRY(qprintf(q, "cid=%s", c->cid));
+        if (c->cfg.jpt)
+            JPIP_TRY(qprintf(q, "&type=jpt-stream"));
     } else {
         JPIP_TRY(jpip__buf_append(p, c->target, strlen(c->target)));
-        JPIP_TRY(qprintf(q, "type=jpp-stream&tid=%s", c->tid[0] ? c->tid : "0"));
+        JPIP_TRY(qprintf(q, "type=%s&tid=%s", c->cfg.jpt ? "jpt-stream" : "jpp-stream",
+                         c->tid[0] ? c->tid : "0"));
         if (ask_cnew)
             JPIP_TRY(qprintf(q, "&cnew=http"));
     }
@@ -500,8 +504,8 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
     if (status == 200 && v) {
         while (*v == ' ' || *v == '\t')
             v++;
-        if (strncasecmp_ascii(v, "image/jpp-stream", 16) != 0 &&
-            strncasecmp_ascii(v, "image/jpt-stream", 16) != 0) {
+        c->jpt_stream = strncasecmp_ascii(v, "image/jpt-stream", 16) == 0;
+        if (strncasecmp_ascii(v, "image/jpp-stream", 16) != 0 && !c->jpt_stream) {
             jpip__resp_info_free(&info);
             size_t n = strcspn(v, "\r\n;");
             return jpip__errf(&c->err, JPIP_EPROTOCOL,
@@ -670,7 +674,9 @@ int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
     if (w.empty)
         return jpip__errf(&c->err, JPIP_EINVAL, "the view's region lies outside the image");
     struct jpip__bin_source src = {store_get, c->store};
-    struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, 0, 1};
+    /* Tile data-bins when the server answered with JPT-streams (or we asked for them). */
+    int jpt = c->cfg.jpt || c->jpt_stream;
+    struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, jpt, 1};
     struct jpip__buf b;
     jpip__buf_init(&b, c->alloc, SIZE_MAX);
     struct jpip__reconstruct_stats rst;

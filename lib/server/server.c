@@ -632,6 +632,9 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
     if (jpip__request_has(q, JPIP__F_HANDLED))
         header(r, "JPIP-handled: target,subtarget,tid,cid,cnew=http,cclose,qid,fsiz,roff,rsiz,"
                   "comps,stream,context,layers,metareq,len,align,wait,type,model,need");
+    /* On a channel, a request without type= keeps the session's return type. */
+    if (chan && !jpip__request_has(q, JPIP__F_TYPE))
+        jpt = chan->sess->jpt;
     r->jpt = jpt;
     if (jpip__request_has(q, JPIP__F_FSIZ)) {
         int n = snprintf(r->st.view, sizeof r->st.view, "fsiz=%u,%u", q->fsiz[0], q->fsiz[1]);

@@ -305,6 +305,8 @@ int jpip_fetch_create(struct jpip_fetch **out, const char *url, const struct jpi
     struct jpip_client_config cc = cfg->client;
     if (!cc.len)
         cc.len = f->url.len;
+    if (f->url.jpt)
+        cc.jpt = 1;
     rc = jpip_client_create(&f->client, f->url.target, &cc, NULL);
     if (rc < 0)
         goto fail;

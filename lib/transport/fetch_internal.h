@@ -21,6 +21,7 @@ struct jpip__fetch_url {
     struct jpip_view view;
     uint32_t *comps; /* view.comps points here; sorted, without duplicates */
     uint64_t len;    /* len= field; 0 when absent */
+    int jpt;         /* type=jpt-stream */
     int https;
 };
 

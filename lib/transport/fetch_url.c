@@ -236,16 +236,21 @@ static int parse_field(const char *name, const char *val, const struct jpip_allo
             break;
         u->len = num;
         return JPIP_OK;
-    default: { /* type= (C.7.3): the client reads JPP-streams only */
+    default: { /* type= (C.7.3): the first of jpp-stream and jpt-stream listed */
         size_t i = 0;
         while (val[i]) {
             size_t n = strcspn(val + i, ",");
             size_t m = strcspn(val + i, ",;");
             if (m == 10 && strncmp(val + i, "jpp-stream", 10) == 0 && n >= m)
                 return JPIP_OK;
+            if (m == 10 && strncmp(val + i, "jpt-stream", 10) == 0 && n >= m) {
+                u->jpt = 1;
+                return JPIP_OK;
+            }
             i += n + (val[i + n] == ',');
         }
-        return jpip__errf(err, JPIP_EINVAL, "type=%s: this client reads jpp-stream only", val);
+        return jpip__errf(err, JPIP_EINVAL,
+                          "type=%s: this client reads jpp-stream and jpt-stream only", val);
     }
     }
     return jpip__errf(err, JPIP_EINVAL, "bad value for %s: '%s'", name, val);

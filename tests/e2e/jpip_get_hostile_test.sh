@@ -35,11 +35,16 @@ for mode in badsize shortchunk hugechunk shortclen longheader badstatus wrongtyp
     "$hostile" "$mode" >"$tmp/$mode.port" 2>&1 &
     hpid=$!
     port=
-    for _ in $(seq 50); do
+    for _ in $(seq 200); do
         port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/$mode.port")
         [ -n "$port" ] && break
         sleep 0.1
     done
+    if [ -z "$port" ]; then
+        echo "FAIL: $mode: hostile_httpd did not start: $(cat "$tmp/$mode.port")" >&2
+        failed=$((failed + 1))
+        continue
+    fi
     url="http://127.0.0.1:$port/a.jp2?fsiz=64,64"
     for run in 1 2; do
         timeout 60 "$get" --cache "$tmp/cache" --retries 1 --timeout 3 "$url" \

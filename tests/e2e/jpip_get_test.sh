@@ -354,6 +354,13 @@ check "stateless --len 3000: exit 0" [ $? = 0 ]
 check "stateless --len 3000: several requests" [ "$(summary_field "$tmp/s1.err" requests)" -gt 3 ]
 check "stateless --len 3000: no duplicate byte" [ "$(summary_field "$tmp/s1.err" 'duplicate bytes')" = 0 ]
 check "stateless --len 3000: right pixels" same_image "$tmp/s1.ppm" "$tmp/small_ref.ppm"
+# JPT-streams (tile data-bins), with a channel and stateless.
+for mode in "" --stateless; do
+    "$get" $mode "$base/$small?$sv&type=jpt-stream" -o "$tmp/t1.ppm" 2>"$tmp/t1.err"
+    check "jpt-stream $mode: exit 0" [ $? = 0 ]
+    check "jpt-stream $mode: no duplicate byte" [ "$(summary_field "$tmp/t1.err" 'duplicate bytes')" = 0 ]
+    check "jpt-stream $mode: right pixels" same_image "$tmp/t1.ppm" "$tmp/small_ref.ppm"
+done
 
 # start_proxy CUT RATE: the relay (jpip_get_cut_proxy) in front of jpipd; sets ppid_, pport.
 start_proxy() {

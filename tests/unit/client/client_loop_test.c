@@ -146,6 +146,8 @@ static void set_view(struct jpip_client *c, const char *file, const struct v *w)
     jpip_client_set_view(c, &view);
 }
 
+static int walk_jpt; /* run_walk asks for JPT-streams */
+
 static void run_walk(int stateless, int restart_at, size_t cut_at_view2)
 {
     for (size_t f = 0; f < 4; f++) {
@@ -154,6 +156,7 @@ static void run_walk(int stateless, int restart_at, size_t cut_at_view2)
         struct jpip_client *c;
         struct jpip_client_config cfg = {0};
         cfg.stateless = stateless;
+        cfg.jpt = walk_jpt;
         ASSERT_OK(jpip_client_create(&c, file, &cfg, NULL));
         for (size_t i = 0; i < sizeof walk / sizeof *walk; i++) {
             if ((int)i == restart_at) { /* the server restarts: every channel is gone */
@@ -202,6 +205,18 @@ TEST(response_cut_mid_body)
 {
     ASSERT_TRUE(make_files() == 0);
     run_walk(0, -1, 1500);
+}
+
+/* JPT-streams: tile data-bins, the same walk, the same exactness, nothing twice; also after
+ * a server restart (the new channel is told the tiles held with T items). */
+TEST(jpt_walk)
+{
+    ASSERT_TRUE(make_files() == 0);
+    walk_jpt = 1;
+    run_walk(0, -1, 0);
+    run_walk(0, 3, 0);
+    run_walk(1, -1, 0);
+    walk_jpt = 0;
 }
 
 /* esajpip: nothing without len= and stream=, channels lost with their connection (500). */

@@ -56,6 +56,7 @@ TEST(view_fields)
     ASSERT_EQ_INT(u.https, 1);
     ASSERT_EQ_INT(u.view.round, 1);
     ASSERT_EQ_U64(u.view.fx, 64);
+    ASSERT_EQ_INT(u.jpt, 1); /* the first of the types listed */
     jpip__fetch_url_free(&u, NULL);
     ASSERT_OK(parse("http://h/x.jp2", &u, &e));
     ASSERT_EQ_U64(u.view.fx, 0);
@@ -96,7 +97,7 @@ TEST(refusals_name_the_problem)
         {"http://h/a?layers=70000", "bad value for layers"},
         {"http://h/a?stream=0-3", "one codestream"},
         {"http://h/a?len=-1", "bad value for len"},
-        {"http://h/a?type=jpt-stream", "jpp-stream only"},
+        {"http://h/a?type=raw", "jpp-stream and jpt-stream only"},
         {"http://h/a?fsiz=1%2", "percent-escape"},
         {"http://h/a?fsiz=1%00,2", "percent-escape"},
         {"http://h/a?fsiz", "not name=value"},
