@@ -409,6 +409,8 @@ static void fail(struct jpip_response *r, int status, const char *fmt, ...)
             *p = ' ';
     jpip__buf_reset(&r->headers);
     header(r, "Content-Type: text/plain");
+    if (status == 503) /* a limit: the client may come back */
+        header(r, "Retry-After: 5");
     r->phase = 4;
 }
 
@@ -569,7 +571,6 @@ static void dispatch(struct jpip_server *s, struct jpip_response *r, const char 
             want_http = 1;
     if (!chan && want_http) {
         if (s->nsessions >= s->cfg.max_sessions) {
-            header(r, "Retry-After: 5");
             return fail(r, 503, "too many sessions (limit %u)", s->cfg.max_sessions);
         }
         struct srv_session *ss = jpip__calloc(s->alloc, 1, sizeof *ss);

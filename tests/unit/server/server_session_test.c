@@ -224,6 +224,30 @@ TEST(stateless_implicit_model_sends_nothing_twice)
     jpip_server_destroy(s);
 }
 
+/* Limits answer 503 with Retry-After, and the next session fits once one is closed. */
+TEST(session_limit_gives_503_with_retry_after)
+{
+    ASSERT_TRUE(make_files() == 0);
+    struct jpip_server_hooks h = {.resolve = resolve, .release = release, .random = rnd};
+    struct jpip_server_config cfg = {0};
+    cfg.max_sessions = 1;
+    struct jpip_server *s = NULL;
+    ASSERT_OK(jpip_server_create(&s, &h, &cfg, NULL));
+    char path[128], hdrs[4096], cnew[256], cid[64], q[256];
+    snprintf(path, sizeof path, "/%s", files[0].name);
+    struct tstore st = {0};
+    ASSERT_EQ_INT(fetch(s, path, "cnew=http&fsiz=10,10", &st, hdrs, sizeof hdrs, NULL), 200);
+    ASSERT_TRUE(header_value(hdrs, "JPIP-cnew: cid=", cnew, sizeof cnew));
+    snprintf(cid, sizeof cid, "%.*s", (int)strcspn(cnew, ","), cnew);
+    ASSERT_EQ_INT(fetch(s, path, "cnew=http&fsiz=10,10", &st, hdrs, sizeof hdrs, NULL), 503);
+    ASSERT_STR_CONTAINS(hdrs, "Retry-After: ");
+    snprintf(q, sizeof q, "cclose=%s&cid=%s", cid, cid);
+    ASSERT_EQ_INT(fetch(s, "/jpip", q, &st, NULL, 0, NULL), 200);
+    ASSERT_EQ_INT(fetch(s, path, "cnew=http&fsiz=10,10", &st, hdrs, sizeof hdrs, NULL), 200);
+    tfree(&st);
+    jpip_server_destroy(s);
+}
+
 TEST(len_increments_complete_the_view)
 {
     ASSERT_TRUE(make_files() == 0);
