@@ -703,7 +703,9 @@ int jpip_client_view_file(struct jpip_client *c, uint8_t **out, size_t *len,
                           struct jpip_view_geometry *g, int *jp2)
 {
     *jp2 = 0;
-    JPIP_TRY(jpip_client_codestream(c, out, len, g));
+    int rc = jpip_client_codestream(c, out, len, g);
+    if (rc != JPIP_OK) /* JPIP_AGAIN (no main header yet) is not an error, nor a codestream */
+        return rc;
     const uint8_t *meta0, *box;
     uint64_t mlen;
     size_t blen;
@@ -714,7 +716,7 @@ int jpip_client_view_file(struct jpip_client *c, uint8_t **out, size_t *len,
         return JPIP_OK;
     struct jpip__buf b;
     jpip__buf_init(&b, c->alloc, SIZE_MAX);
-    int rc = jpip__jp2_wrap(&b, box, blen, *out, *len);
+    rc = jpip__jp2_wrap(&b, box, blen, *out, *len);
     jpip__free(c->alloc, *out);
     if (rc < 0) {
         jpip__buf_free(&b);
