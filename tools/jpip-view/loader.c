@@ -85,12 +85,20 @@ struct loader {
     /* decode thread only */
     struct vw_decoded dimg;
     unsigned img_discard;
+    uint64_t img_us, img_cpu_us;
 };
 
 static uint64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
@@ -319,6 +327,10 @@ static void serve(struct loader *l, const struct vw_want *w, const struct vw_ima
         mode.colour = 0;
     if (vw_request(im, &w->view, vw_discard(im, w->view.s), &mode, w->layers, comps, &v) == 0)
         set_client_view(l, &v);
+    if (l->cfg.verbose > 1)
+        fprintf(stderr, "jpip-view: +%.1f ms: view %llu asked for (%.1f ms after the change)\n",
+                (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)w->id,
+                (double)(now_us() - l->want_us) / 1000.0);
 }
 
 static int work_ready(struct loader *l)
@@ -431,7 +443,7 @@ static void *dec_main(void *arg)
                 sub |= im.dy[ncomps ? comps[k] : k] > 1;
             struct vw_decoded d;
             char err[256] = "";
-            const uint64_t t = now_us();
+            const uint64_t t = now_us(), c0 = cpu_us();
             const int drc = bands_decode(j.cs, j.len, &o, l->cfg.threads, sub, &d, err, sizeof err);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu decoded in %.1f ms\n",
@@ -444,6 +456,8 @@ static void *dec_main(void *arg)
                 bands_free(&l->dimg);
                 l->dimg = d;
                 l->img_discard = j.discard;
+                l->img_us = now_us() - t;
+                l->img_cpu_us = cpu_us() - c0;
             } else if (l->cfg.verbose) {
                 fprintf(stderr, "jpip-view: decoding failed: %s\n", err);
             }
@@ -473,6 +487,8 @@ static void *dec_main(void *arg)
             p.view = j.want.view;
             p.r = r;
             p.discard = l->img_discard;
+            p.decode_us = l->img_us;
+            p.decode_cpu_us = l->img_cpu_us;
             p.complete = j.complete;
             p.mode = mode;
             p.layers = j.want.layers;

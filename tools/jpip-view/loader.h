@@ -50,8 +50,9 @@ struct vw_patch {
     struct vw_mode mode;
     unsigned layers;
     struct vw_levels lv[3];
-    uint64_t databin_bytes; /* cache data behind it */
-    uint8_t *rgba;          /* owned by the patch: free() it */
+    uint64_t databin_bytes;            /* cache data behind it */
+    uint64_t decode_us, decode_cpu_us; /* the decode behind it: wall time, process CPU time */
+    uint8_t *rgba;                     /* owned by the patch: free() it */
 };
 
 struct loader_status {

@@ -194,9 +194,10 @@ int main(int argc, char **argv)
         goto done;
     }
     SDL_GetRendererOutputSize(u.ren, &u.win_w, &u.win_h);
+    SDL_RendererInfo ri;
+    SDL_GetRendererInfo(u.ren, &ri);
+    u.soft = strcmp(ri.name, "software") == 0;
     if (o.stats) {
-        SDL_RendererInfo ri;
-        SDL_GetRendererInfo(u.ren, &ri);
         fprintf(stderr, "jpip-view: stats: window open %.1f ms after start (%s renderer)\n",
                 (double)(ui_now_us() - u.t0_us) / 1000.0, ri.name);
     }
@@ -214,11 +215,11 @@ int main(int argc, char **argv)
                 ui_event(&u, &ev, wake);
         }
         ui_poll(&u);
-        if (u.dirty) {
+        const uint64_t now = ui_now_us();
+        if (u.dirty || (u.status_dirty && now - u.present_us >= 100000)) {
             ui_draw(&u);
             ui_present(&u);
         }
-        const uint64_t now = ui_now_us();
         if (now - u.title_us > 500000) {
             char title[256];
             snprintf(title, sizeof title, "jpip-view %s%s", o.url, u.st.failed ? " (error)" : "");

@@ -258,6 +258,8 @@ static int upload(struct ui *u, struct ui_tile *t, struct vw_patch *p)
         free(p->rgba);
         return -1;
     }
+    if (u->soft) /* the software renderer's bilinear scaling costs the decoder's CPU */
+        SDL_SetTextureScaleMode(tex, SDL_ScaleModeNearest);
     tile_free(t);
     t->tex = tex;
     t->p = *p;
@@ -326,13 +328,13 @@ void ui_poll(struct ui *u)
     struct loader_status old = u->st;
     loader_status(u->ld, &u->st);
     if (memcmp(&old, &u->st, sizeof old) != 0)
-        u->dirty = 1;
+        u->status_dirty = 1;
     if (now - u->rate_us >= 500000) {
         const double dt = (double)(now - u->rate_us) / 1e6;
         u->rate = u->rate_us ? (double)(u->st.bytes - u->rate_bytes) / dt : 0;
         u->rate_bytes = u->st.bytes;
         u->rate_us = now;
-        u->dirty = 1;
+        u->status_dirty = 1;
     }
 }
 
@@ -448,13 +450,17 @@ void ui_draw(struct ui *u)
     SDL_RenderClear(u->ren);
     const SDL_Rect vp = {0, 0, u->win_w, u->win_h - u->status_h};
     SDL_RenderSetClipRect(u->ren, &vp);
-    draw_tile(u, &u->overview);
     int cur = -1;
-    for (int i = 0; i < u->ntiles; i++) {
+    for (int i = 0; i < u->ntiles; i++)
         if (u->tiles[i].p.id == u->want.id)
             cur = i;
-        else
-            draw_tile(u, &u->tiles[i]);
+    /* Once the current view's complete picture is in, it covers all there is to see. */
+    const int covered = cur >= 0 && u->tiles[cur].p.complete;
+    if (!covered) {
+        draw_tile(u, &u->overview);
+        for (int i = 0; i < u->ntiles; i++)
+            if (i != cur)
+                draw_tile(u, &u->tiles[i]);
     }
     if (cur >= 0)
         draw_tile(u, &u->tiles[cur]);
@@ -489,6 +495,8 @@ void ui_present(struct ui *u)
 {
     SDL_RenderPresent(u->ren);
     u->dirty = 0;
+    u->status_dirty = 0;
+    u->present_us = ui_now_us();
     const int any = u->overview.tex || u->ntiles > 0;
     if (any && !u->first_pic_us) {
         u->first_pic_us = ui_now_us();
@@ -508,10 +516,11 @@ void ui_present(struct ui *u)
         u->shown_complete_id = u->want.id;
         if (u->stats)
             fprintf(stderr,
-                    "jpip-view: stats: view %llu (%s): sharp %.1f ms (1/%u, %llu bytes "
-                    "received in all, %llu requests)\n",
+                    "jpip-view: stats: view %llu (%s): sharp %.1f ms (1/%u; its decode %.1f ms, "
+                    "%.1f ms of CPU; %llu bytes received in all, %llu requests)\n",
                     (unsigned long long)u->want.id, u->view_cause, ms_since(u->view_us),
-                    1u << u->shown.discard, (unsigned long long)u->st.bytes,
+                    1u << u->shown.discard, u->shown.decode_us / 1000.0,
+                    u->shown.decode_cpu_us / 1000.0, (unsigned long long)u->st.bytes,
                     (unsigned long long)u->st.requests);
         if (u->print_view) {
             char d[1024];

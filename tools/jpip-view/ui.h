@@ -40,6 +40,9 @@ struct ui {
     int mx, my;
     int drag_left, drag_right;
     int help, dirty, quit;
+    int status_dirty;    /* only the status line changed: redrawn at most 10 times a second */
+    int soft;            /* SDL's software renderer: scale pictures without filtering */
+    uint64_t present_us; /* the last frame */
     /* status */
     struct loader_status st;
     double rate; /* bytes per second */

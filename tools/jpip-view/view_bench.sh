@@ -38,7 +38,8 @@ fi
 jpid=$!
 port=
 for _ in $(seq 100); do
-    port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$tmp/jpipd.out")
+    port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$tmp/jpipd.out" \
+        2>/dev/null || true)
     [ -n "$port" ] && break
     sleep 0.1
 done
@@ -56,21 +57,29 @@ for i in $(seq "$runs"); do
     run >"$tmp/run$i"
 done
 cat "$tmp"/run* | awk '
-    /first picture [0-9.]* ms after start/ { v["first picture"] = v["first picture"] " " $5 }
-    /view 1 \(start\): sharp/ { v["fitted view sharp"] = v["fitted view sharp"] " " $7 }
-    /view 2 \(zoom\): sharp/ { v["zoom 1 sharp"] = v["zoom 1 sharp"] " " $7 }
-    /view 3 \(zoom\): sharp/ { v["zoom 2 sharp"] = v["zoom 2 sharp"] " " $7 }
-    /view 4 \(pan\): sharp/ { v["pan sharp"] = v["pan sharp"] " " $7 }
+    function add(k, v) { val[k] = val[k] " " v }
+    function med(k, n, a, i, j, t) {
+        n = split(val[k], a, " ")
+        for (i = 1; i <= n; i++)
+            for (j = i + 1; j <= n; j++)
+                if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        lo[k] = a[1]; hi[k] = a[n]; cnt[k] = n
+        return n ? a[int((n + 1) / 2)] : 0
+    }
+    /first picture [0-9.]* ms after start/ { add("first picture", $5) }
+    / sharp [0-9.]* ms/ {
+        k = $4 == 1 ? "fitted view" : $4 == 2 ? "zoom 1" : $4 == 3 ? "zoom 2" : "pan"
+        add(k, $7); add(k " decode", $12); add(k " cpu", $14)
+    }
     END {
-        split("first picture|fitted view sharp|zoom 1 sharp|zoom 2 sharp|pan sharp", keys, "|")
-        for (k = 1; k <= 5; k++) {
-            n = split(v[keys[k]], a, " ")
-            for (i = 1; i <= n; i++)
-                for (j = i + 1; j <= n; j++)
-                    if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-            if (n)
-                printf "  %-18s median %7.1f ms  (min %.1f, max %.1f, %d runs)\n", keys[k],
-                    a[int((n + 1) / 2)], a[1], a[n], n
+        m = med("first picture")
+        printf "  %-14s median %6.1f ms (min %.1f, max %.1f, %d runs)\n", "first picture", m,
+            lo["first picture"], hi["first picture"], cnt["first picture"]
+        split("fitted view|zoom 1|zoom 2|pan", keys, "|")
+        for (i = 1; i <= 4; i++) {
+            k = keys[i]; m = med(k)
+            printf "  %-14s sharp median %6.1f ms (min %.1f, max %.1f); its decode %.1f ms, %.1f ms of CPU\n",
+                k, m, lo[k], hi[k], med(k " decode"), med(k " cpu")
         }
     }' | sed "1i warm server, $runs runs, window $size, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg):"
 echo "  ($view --stats --size $size --script SCRIPT $url)"
