@@ -4,7 +4,8 @@
 # End-to-end test of jpip-view: jpipd on 127.0.0.1 and jpip-view under Xvfb, driven by a script
 # of synthetic input events (jpip-view --script pushes real SDL events through the same code as
 # a user's input): open, wait until complete, zoom in twice around a point with the wheel, pan
-# by dragging, 1:1, the next component, a layer cap, a window resize, and the help overlay. After each step
+# by dragging and with the arrow keys, fit again, 1:1, the next component, a layer cap, a window
+# resize, and the help overlay. After each step
 # the window is saved and compared by jpip_view_compare with OpenJPEG's decode of the original
 # file at the same discard level and layers, resampled to the screen by the viewer's own
 # arithmetic: the PSNR of the image area must reach 40 dB once the view is complete (in
@@ -132,6 +133,8 @@ run_view rgb "$base/rgb.j2k" \
     "zoom-in 250 200" "wait-complete 60" "screenshot $s-2-zoom.ppm" \
     "zoom-in 250 200" "wait-complete 60" "screenshot $s-3-zoom.ppm" \
     "pan 130 -90" "wait-complete 60" "screenshot $s-4-pan.ppm" \
+    "key Left" "key Up" "wait-complete 60" "screenshot $s-4-keys.ppm" \
+    "key -" "key F" "wait-complete 60" "screenshot $s-4-fit.ppm" \
     "key 1" "wait-complete 60" "screenshot $s-5-one.ppm" \
     "key C" "wait-complete 60" "screenshot $s-6-grey.ppm" \
     "key C" "key C" "key C" "key [" "key [" "wait-complete 60" "screenshot $s-6-layers.ppm" \
@@ -140,13 +143,17 @@ run_view rgb "$base/rgb.j2k" \
 for shot in "$s"-[1-7]-*.ppm; do
     [ -f "$shot" ] && check_shot "$tmp/root/rgb.j2k" "$shot"
 done
-[ "$(ls "$s"-*.ppm 2>/dev/null | wc -l)" = 9 ] && pass || fail "rgb: expected 9 screenshots"
+[ "$(ls "$s"-*.ppm 2>/dev/null | wc -l)" = 11 ] && pass || fail "rgb: expected 11 screenshots"
 # The views really changed: zoomed twice (x2 each), the pan moved the origin.
 scale() { sed -n 's/^scale //p' "$1.view"; }
 awk -v a="$(scale "$s-1-fit.ppm")" -v b="$(scale "$s-3-zoom.ppm")" \
     'BEGIN { exit !(b > 3.99 * a && b < 4.01 * a) }' && pass || fail "rgb: two zooms are not x4"
 [ "$(sed -n 's/^origin //p' "$s-3-zoom.ppm.view")" != "$(sed -n 's/^origin //p' "$s-4-pan.ppm.view")" ] &&
     pass || fail "rgb: the pan did not move the view"
+[ "$(sed -n 's/^origin //p' "$s-4-pan.ppm.view")" != "$(sed -n 's/^origin //p' "$s-4-keys.ppm.view")" ] &&
+    pass || fail "rgb: the arrow keys did not move the view"
+[ "$(sed -n 's/^\(scale\|origin\) //p' "$s-1-fit.ppm.view")" = \
+    "$(sed -n 's/^\(scale\|origin\) //p' "$s-4-fit.ppm.view")" ] && pass || fail "rgb: f did not fit again"
 grep -qx 'scale 1' "$s-5-one.ppm.view" && pass || fail "rgb: 1:1 is not scale 1"
 grep -qx 'mode 0 0' "$s-6-grey.ppm.view" && pass || fail "rgb: c did not switch to component 0"
 grep -qx 'mode 1 0' "$s-6-layers.ppm.view" && grep -qx 'layers 3' "$s-6-layers.ppm.view" &&
