@@ -5,7 +5,7 @@
 # of synthetic input events (jpip-view --script pushes real SDL events through the same code as
 # a user's input): open, wait until complete, zoom in twice around a point with the wheel, pan
 # by dragging and with the arrow keys, fit again, 1:1, the next component, a layer cap, a window
-# resize, and the help overlay. After each step
+# resize, and the help overlay; a zoom that cuts a long response from a slow server. After each step
 # the window is saved and compared by jpip_view_compare with OpenJPEG's decode of the original
 # file at the same discard level and layers, resampled to the screen by the viewer's own
 # arithmetic: the PSNR of the image area must reach 40 dB once the view is complete (in
@@ -31,7 +31,9 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_view_test.XXXXXX") || exit 1
 jpid=
 xpid=
+spid=
 cleanup() {
+    [ -n "$spid" ] && kill "$spid" 2>/dev/null
     [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
     [ -n "$xpid" ] && kill "$xpid" 2>/dev/null
     rm -rf "$tmp"
@@ -168,6 +170,31 @@ run_view cached "$base/rgb.j2k" "wait-complete 60" "screenshot $tmp/cached.ppm" 
 check_shot "$tmp/root/rgb.j2k" "$tmp/cached.ppm"
 got=$(sed -n 's/^received \([0-9]*\) .*/\1/p' "$tmp/cached.ppm.view")
 [ -n "$got" ] && [ "$got" -lt 2000 ] && pass || fail "cached: $got bytes received"
+
+# ---- a zoom while a long response is still coming (a server limited to 50 kB/s, one response
+# for the whole view): the response is cut, the client declares its cache on a new channel,
+# and the zoomed view is still exact ----
+"$jpipd" --root "$tmp/root" --listen 127.0.0.1:0 --log-level error --client-rate 50000 \
+    >"$tmp/slow.out" 2>&1 &
+spid=$!
+sport=
+for _ in $(seq 100); do
+    sport=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
+        "$tmp/slow.out" 2>/dev/null)
+    [ -n "$sport" ] && break
+    sleep 0.1
+done
+printf '%s\n' "sleep 800" "zoom-in 250 200" "wait-complete 60" "screenshot $tmp/slow.ppm" \
+    "quit" >"$tmp/slow.script"
+if timeout 120 "${view_env[@]}" "$view" --size 800x600 --len 10000000 \
+    --script "$tmp/slow.script" "http://127.0.0.1:$sport/rgb.j2k" >/dev/null 2>"$tmp/slow.err"; then
+    check_shot "$tmp/root/rgb.j2k" "$tmp/slow.ppm"
+else
+    fail "slow: jpip-view failed: $(tail -n 5 "$tmp/slow.err")"
+fi
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+spid=
 
 # ---- 16-bit grey with automatic window/level ----
 s=$tmp/grey
