@@ -79,6 +79,7 @@ struct loader {
     int snap_valid, snap_complete;
     uint64_t snap_serial, snap_bytes, snap_id;
     uint64_t served_us; /* when the client's view changed */
+    uint64_t snap_us;   /* when the last picture was handed over */
 
     uint64_t t0_us; /* for -v timings */
 
@@ -252,7 +253,12 @@ static void snap(struct loader *l, int complete)
     const int same = same_data && l->snap_id == l->served.id;
     if (!refresh) {
         /* The very first picture comes from the first bytes, whatever they are. */
-        const int early = l->snap_valid && now_us() - l->served_us < wait;
+        const uint64_t now = now_us();
+        int early = l->snap_valid && now - l->served_us < wait;
+        /* Partial pictures of one view come no more often than every 250 ms, nor than
+         * every two decodes. */
+        if (l->snap_valid && l->snap_id == l->served.id && l->snap_serial == l->serial)
+            early |= now - l->snap_us < (2 * wait > 250000 ? 2 * wait : 250000);
         if (!complete && (busy || same || early))
             return;
         if (complete && same && l->snap_complete)
@@ -295,6 +301,7 @@ static void snap(struct loader *l, int complete)
     l->snap_bytes = cs.databin_bytes;
     l->snap_id = l->served.id;
     l->snap_complete = complete;
+    l->snap_us = now_us();
 }
 
 static int on_progress(void *user, const struct jpip_fetch_progress *p)
@@ -426,9 +433,12 @@ static void *dec_main(void *arg)
         unsigned comps[3], map[3];
         const unsigned ncomps = vw_decode_comps(&im, &mode, comps, map);
         if (j.cs) {
+            /* A picture of partial data is a stopgap: decoded one resolution lower it costs
+             * about a third, and frees the decoder sooner for the complete one. */
+            const unsigned coarser = !j.complete && j.discard < im.levels;
             struct jpip_decode_options o;
             memset(&o, 0, sizeof o);
-            o.reduce = j.g.discard;
+            o.reduce = j.g.discard + coarser;
             o.layers = j.g.layers;
             o.x0 = j.g.x0;
             o.y0 = j.g.y0;
@@ -444,7 +454,11 @@ static void *dec_main(void *arg)
             struct vw_decoded d;
             char err[256] = "";
             const uint64_t t = now_us(), c0 = cpu_us();
-            const int drc = bands_decode(j.cs, j.len, &o, l->cfg.threads, sub, &d, err, sizeof err);
+            int drc = bands_decode(j.cs, j.len, &o, l->cfg.threads, sub, &d, err, sizeof err);
+            if (drc != JPIP_OK && coarser) { /* a tile with fewer levels than the main header */
+                o.reduce = j.g.discard;
+                drc = bands_decode(j.cs, j.len, &o, l->cfg.threads, sub, &d, err, sizeof err);
+            }
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu decoded in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
@@ -455,7 +469,7 @@ static void *dec_main(void *arg)
             if (drc == JPIP_OK) {
                 bands_free(&l->dimg);
                 l->dimg = d;
-                l->img_discard = j.discard;
+                l->img_discard = j.discard + (o.reduce - j.g.discard);
                 l->img_us = now_us() - t;
                 l->img_cpu_us = cpu_us() - c0;
             } else if (l->cfg.verbose) {
