@@ -29,7 +29,8 @@ enum {
     OPT_STATS,
     OPT_PRINT_VIEW,
     OPT_VERBOSE,
-    OPT_VERSION
+    OPT_VERSION,
+    OPT_SOFTWARE
 };
 
 static const struct cli_option options[] = {
@@ -39,6 +40,8 @@ static const struct cli_option options[] = {
      "bytes per response (len=; default 262144): how soon a new view "
      "pre-empts the old one"},
     {"threads", 0, "N", OPT_THREADS, "decoding threads (default: the CPUs, at most 8)"},
+    {"software", 0, NULL, OPT_SOFTWARE,
+     "draw without OpenGL (faster on an X server without a GPU, e.g. Xvfb)"},
     {"script", 0, "FILE", OPT_SCRIPT, "run the commands in FILE ('-': stdin), see below"},
     {"stats", 0, NULL, OPT_STATS, "print timings: first picture, each view sharp"},
     {"print-view", 0, NULL, OPT_PRINT_VIEW, "print each view's facts once it is complete"},
@@ -68,7 +71,7 @@ static void usage(FILE *f)
 
 struct opts {
     const char *url, *cache, *script;
-    int w, h, stats, print_view, verbose;
+    int w, h, stats, print_view, verbose, software;
     uint64_t len, threads;
 };
 
@@ -126,6 +129,7 @@ static int parse(int argc, char **argv, struct opts *o)
         case OPT_STATS: o->stats = 1; break;
         case OPT_PRINT_VIEW: o->print_view = 1; break;
         case OPT_VERBOSE: o->verbose++; break;
+        case OPT_SOFTWARE: o->software = 1; break;
         case CLI_POSITIONAL:
             if (o->url) {
                 cli_error("jpip-view", "one URL only");
@@ -158,6 +162,13 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
 
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "1");
+    /* SDL's software renderer still draws the window through OpenGL unless told not to, and
+     * Mesa's software OpenGL takes some 100 ms to start and the CPU the decoder needs. */
+    const char *driver = SDL_GetHint(SDL_HINT_RENDER_DRIVER);
+    if (o.software || (driver && strcmp(driver, "software") == 0)) {
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+        SDL_SetHintWithPriority(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0", SDL_HINT_DEFAULT);
+    }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "jpip-view: cannot open the display: %s\n", SDL_GetError());
         script_free(&sc);
