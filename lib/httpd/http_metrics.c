@@ -64,6 +64,8 @@ struct MHD_Response *jpip__httpd_metrics_response(struct jpip_httpd *h, size_t *
     jpip__httpd_reap(h, jpip__httpd_mono_us() / 1000u, 1);
     struct jpip_server_stats ss;
     jpip_server_stats(h->srv, &ss);
+    struct jpip_index_stats is;
+    jpip_server_index_stats(h->srv, &is);
     uint64_t limited_us = 0;
     uint32_t waiting = 0;
     if (h->shaper.initialized)
@@ -123,6 +125,22 @@ struct MHD_Response *jpip__httpd_metrics_response(struct jpip_httpd *h, size_t *
     metric(&b, "jpipd_index_cache_misses_total", "counter",
            "Requests that had to open and index their file.", " %llu\n",
            (unsigned long long)ss.target_misses);
+    metric(&b, "jpipd_index_tiles_walked_total", "counter",
+           "Tiles indexed by walking the codestream (packet headers or PLT).", " %llu\n",
+           (unsigned long long)is.tiles_walked);
+    metric(&b, "jpipd_index_tiles_loaded_total", "counter",
+           "Tiles indexed from a saved index (--index-dir) without a walk.", " %llu\n",
+           (unsigned long long)is.tiles_loaded);
+    metric(&b, "jpipd_index_tiles_rejected_total", "counter",
+           "Saved tile records that did not fit their tile (walked instead).", " %llu\n",
+           (unsigned long long)is.tiles_rejected);
+    metric(&b, "jpipd_index_files_refused_total", "counter",
+           "Saved indexes refused: corrupt, or of another version of the file.", " %llu\n",
+           (unsigned long long)is.files_refused);
+    metric(&b, "jpipd_index_saves_total", "counter", "Saved indexes written.", " %llu\n",
+           (unsigned long long)is.saves);
+    metric(&b, "jpipd_index_save_failures_total", "counter", "Saved indexes that failed to write.",
+           " %llu\n", (unsigned long long)is.save_failures);
     metric(&b, "jpipd_model_saved_bytes_total", "counter",
            "Bytes of wanted data-bins not sent because the cache model said the client had "
            "them.",
