@@ -214,6 +214,19 @@ static int copy_tile_parts(const uint8_t *bin, uint64_t len, uint32_t t, struct 
     return JPIP_OK;
 }
 
+/* SOT (Psot patched by the caller once the tile-part is written), the tile header's
+ * segments, SOD: the one tile-part of tile t. */
+static int tile_part_header(struct jpip__buf *out, uint32_t t, const uint8_t *hdr, size_t hl,
+                            int prog, const struct jpip_allocator *a, struct jpip__err *err)
+{
+    const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
+                             0,    0,    0x00, 0x01};
+    JPIP_TRY(jpip__buf_append(out, sot, sizeof sot));
+    if (hl)
+        JPIP_TRY(jpip__rebuild_header_segments(out, hdr, hl, prog, a, err));
+    return jpip__buf_append_u16be(out, JPIP_MK_SOD);
+}
+
 /* ---- shrinking: the main and tile headers seen through codestream/shrink.h ---- */
 
 struct shrink_src {
@@ -377,13 +390,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
                                         tr.y1 <= o->region.y0 || tr.y0 >= o->region.y1);
         if (outside) { /* never decoded: SOT, header and SOD suffice, no layout needed */
             size_t at = out->len;
-            const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
-                                     0,    0,    0x00, 0x01};
-            rc = jpip__buf_append(out, sot, sizeof sot);
-            if (rc >= 0 && hl)
-                rc = jpip__rebuild_header_segments(out, hdr, hl, prog, a, err);
-            if (rc >= 0)
-                rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
+            rc = tile_part_header(out, t, hdr, hl, prog, a, err);
             if (rc >= 0)
                 jpip__put_be32(out->data + at + 6, (uint32_t)(out->len - at));
             continue;
@@ -402,13 +409,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
             continue;
         }
         size_t sot_at = out->len;
-        const uint8_t sot[12] = {0xFF, 0x90, 0x00, 0x0A, (uint8_t)(t >> 8), (uint8_t)t, 0, 0,
-                                 0,    0,    0x00, 0x01};
-        rc = jpip__buf_append(out, sot, sizeof sot);
-        if (rc >= 0 && hl)
-            rc = jpip__rebuild_header_segments(out, hdr, hl, prog, a, err);
-        if (rc >= 0)
-            rc = jpip__buf_append_u16be(out, JPIP_MK_SOD);
+        rc = tile_part_header(out, t, hdr, hl, prog, a, err);
         if (rc >= 0) {
             s.ti = &ti;
             s.prog = prog;
