@@ -78,8 +78,9 @@ struct loader {
     uint64_t serial; /* changes whenever the client's view-window changes */
     int snap_valid, snap_complete;
     uint64_t snap_serial, snap_bytes, snap_id;
-    uint64_t served_us; /* when the client's view changed */
-    uint64_t snap_us;   /* when the last picture was handed over */
+    uint64_t served_us;                   /* when the client's view changed */
+    uint64_t snap_us;                     /* when the last picture was handed over */
+    uint64_t responses, served_responses; /* responses finished: in all, when the view changed */
 
     uint64_t t0_us; /* for -v timings */
 
@@ -157,6 +158,7 @@ static void set_client_view(struct loader *l, const struct jpip_view *v)
     l->cur.comps = v->ncomps ? l->cur_comps : NULL;
     l->serial++;
     l->served_us = now_us();
+    l->served_responses = l->responses;
     if (jpip_client_set_view(l->c, &l->cur) != JPIP_OK)
         fprintf(stderr, "jpip-view: cannot set the view: %s\n", jpip_client_errmsg(l->c));
 }
@@ -254,7 +256,10 @@ static void snap(struct loader *l, int complete)
     if (!refresh) {
         /* The very first picture comes from the first bytes, whatever they are. */
         const uint64_t now = now_us();
-        int early = l->snap_valid && now - l->served_us < wait;
+        /* The first picture of a view waits for its first response (the lowest resolutions
+         * of the whole view) unless that takes long; later ones for the delays below. */
+        int early = l->responses == l->served_responses && now - l->served_us < wait;
+        early |= l->snap_valid && now - l->served_us < wait;
         /* Partial pictures of one view come no more often than every 250 ms, nor than
          * every two decodes. */
         if (l->snap_valid && l->snap_id == l->served.id && l->snap_serial == l->serial)
@@ -308,6 +313,7 @@ static int on_progress(void *user, const struct jpip_fetch_progress *p)
 {
     struct loader *l = user;
     publish_status(l, p);
+    l->responses = p->responses;
     if (!l->have_info) /* written by this thread only */
         try_info(l);
     snap(l, 0);
