@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Robustness against a real jpipd on 127.0.0.1 (issue 7): a short soak (bench/soak/run.sh with
+# 20 clients for 20 s; the 10-minute run with 100 clients is run by hand), fault tests
+# (tests/e2e/faults_test.sh) and security tests (tests/e2e/security_test.sh). Included from
+# tests/e2e/CMakeLists.txt; each is skipped (exit 77) when curl or the OpenJPEG tools are missing.
+if(TARGET jpipd)
+  find_package(Threads REQUIRED)
+  # The soak's load generator: libcurl clients, the stream reader and the client core.
+  add_executable(soak_client ${PROJECT_SOURCE_DIR}/bench/soak/soak_client.c)
+  target_link_libraries(soak_client PRIVATE jpip_internal Threads::Threads)
+  jpip_warnings(soak_client)
+
+  add_test(NAME e2e.soak_short
+    COMMAND ${JPIP_BASH} ${PROJECT_SOURCE_DIR}/bench/soak/run.sh
+            $<TARGET_FILE:jpipd> $<TARGET_FILE:soak_client> $<TARGET_FILE:mkimage>
+            $<TARGET_FILE:mkjpx>)
+  set_tests_properties(e2e.soak_short PROPERTIES
+    ENVIRONMENT "SOAK_SECONDS=20;SOAK_CLIENTS=20;SOAK_WARMUP=5;SOAK_SMALL=1"
+    LABELS e2e TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
