@@ -18,3 +18,22 @@ if(TARGET jpipd)
     ENVIRONMENT "SOAK_SECONDS=20;SOAK_CLIENTS=20;SOAK_WARMUP=5;SOAK_SMALL=1"
     LABELS e2e TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
+
+# Faults: resets mid-response, a slow reader, files replaced or truncated under the server, the
+# server killed and restarted under load (faults_client.c sends the resets).
+if(TARGET jpipd AND TARGET jpip-get AND TARGET jpip_get_cut_proxy)
+  add_executable(faults_client ${CMAKE_CURRENT_LIST_DIR}/faults_client.c)
+  jpip_warnings(faults_client)
+  add_test(NAME e2e.faults
+    COMMAND ${JPIP_BASH} ${CMAKE_CURRENT_LIST_DIR}/faults_test.sh
+            $<TARGET_FILE:jpipd> $<TARGET_FILE:jpip-get> $<TARGET_FILE:faults_client>
+            $<TARGET_FILE:mkimage> $<TARGET_FILE:jpip_get_cut_proxy>)
+  set_tests_properties(e2e.faults PROPERTIES LABELS e2e TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
+
+# Security: path escapes, size limits, cid guessing, many sessions, huge models.
+if(TARGET jpipd)
+  add_test(NAME e2e.security
+    COMMAND ${JPIP_BASH} ${CMAKE_CURRENT_LIST_DIR}/security_test.sh $<TARGET_FILE:jpipd>)
+  set_tests_properties(e2e.security PROPERTIES LABELS e2e TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
