@@ -161,6 +161,19 @@ alive() { # alive WHAT: the process is there and /healthz answers
     fi
 }
 header() { grep -i "^$2:" "$1" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'; }
+relays=0
+start_relay() { # start_relay RATE: a relay to jpipd at RATE bytes/s; sets rport
+    relays=$((relays + 1))
+    "$relay" "$port" -1 "$1" >"$tmp/relay$relays.out" 2>&1 &
+    bg+=($!)
+    rport=
+    local i
+    for i in $(seq 50); do
+        rport=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/relay$relays.out")
+        [ -n "$rport" ] && break
+        sleep 0.1
+    done
+}
 
 start_jpipd 0
 
@@ -208,9 +221,11 @@ curl -s --max-time 20 -D "$tmp/tid1.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&t
 tid1=$(header "$tmp/tid1.h" JPIP-tid)
 check "the first version has a tid ('$tid1')" [ -n "$tid1" ]
 exact swap_old "$tmp/ref/v1.ppm" "$base/swap.jp2" --cache "$tmp/cache"
-# A slow whole-image fetch (about 3 s) with the file renamed over in its middle.
+# A slow whole-image fetch (about 3 s, through a relay) with the file renamed over in its
+# middle.
 size1=$(wc -c <"$tmp/src/v1.jp2")
-fetch swap_inflight "$base/swap.jp2" --limit-rate $((size1 / 3 + 1)) --len 20000 &
+start_relay $((size1 / 3 + 1))
+fetch swap_inflight "http://127.0.0.1:$rport/swap.jp2" --len 20000 -v &
 inpid=$!
 bg+=("$inpid")
 sleep 1
@@ -221,6 +236,7 @@ rc=$?
 which=mixed
 same_image "$tmp/swap_inflight.ppm" "$tmp/ref/v1.ppm" && which=old
 same_image "$tmp/swap_inflight.ppm" "$tmp/ref/v2.ppm" && which=new
+echo "faults: the fetch across the replacement ended with the $which image"
 check "a fetch across the replacement completes (exit $rc: $(tail -n 1 "$tmp/swap_inflight.err"))" \
     [ $rc = 0 ]
 check "a fetch across the replacement has the old or the new image, not a mix (got $which)" \
@@ -309,14 +325,7 @@ queries=("fsiz=512,512" "fsiz=1024,1024&roff=300,300&rsiz=500,500"
 extra=("" "--stateless" "--len 30000" "--stateless --len 20000")
 kpids=()
 for i in 0 1 2 3; do
-    "$relay" "$port" -1 200000 >"$tmp/relay$i.out" 2>&1 &
-    bg+=($!)
-    rport=
-    for _ in $(seq 50); do
-        rport=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/relay$i.out")
-        [ -n "$rport" ] && break
-        sleep 0.1
-    done
+    start_relay 200000
     # shellcheck disable=SC2086 # extra holds separate words
     fetch "${names[$i]}" "http://127.0.0.1:$rport/big.j2k?${queries[$i]}" --retries 10 -v \
         ${extra[$i]} &
