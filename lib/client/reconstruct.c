@@ -10,6 +10,7 @@
 #include "codestream/shrink.h"
 #include "common/alloc.h"
 #include "common/bytes.h"
+#include "databin/window.h"
 
 struct rc_state {
     const struct jpip__bin_source *src;
@@ -33,6 +34,9 @@ struct rc_state {
     size_t ps_cap;
     uint16_t nsop;
     int prog;
+    /* Cropped rebuild of a single-tile image: ti is the cropped tile's layout, orig the
+     * original's, which names the precinct data-bins. */
+    const struct jpip__tile_index *orig;
 };
 
 static int prec_begin(struct rc_state *s, uint32_t g)
@@ -50,6 +54,13 @@ static int prec_begin(struct rc_state *s, uint32_t g)
     s->usable = 0;
     s->whole = 0;
     uint64_t sseq = ti->comp[c].res[r].s_base + p;
+    if (s->orig) { /* the same precinct, numbered in the original tile */
+        const struct jpip__tccp *tcc = &ti->coding.tccp[c];
+        const struct jpip__res_layout *cr = &ti->comp[c].res[r], *orr = &s->orig->comp[c].res[r];
+        uint32_t col = (cr->rect.x0 >> tcc->ppx[r]) + p % cr->npw - (orr->rect.x0 >> tcc->ppx[r]);
+        uint32_t row = (cr->rect.y0 >> tcc->ppy[r]) + p / cr->npw - (orr->rect.y0 >> tcc->ppy[r]);
+        sseq = orr->s_base + (uint64_t)row * orr->npw + col;
+    }
     uint64_t id = ti->tile + (c + sseq * s->mh->siz.csiz) * (uint64_t)s->mh->siz.ntiles;
     int complete;
     if (s->src->get(s->src->user, 0, s->cs, id, &s->bin, &s->bin_len, &complete) < 0 || !s->bin)
@@ -227,6 +238,80 @@ static int tile_part_header(struct jpip__buf *out, uint32_t t, const uint8_t *hd
     return jpip__buf_append_u16be(out, JPIP_MK_SOD);
 }
 
+/* ---- cropping a single-tile image to the view ----
+ *
+ * OpenJPEG allocates and walks every code-block of a tile even to decode a small region of
+ * it, so a region of a large untiled image costs as much as the whole. The rebuild can make
+ * the image itself smaller: image and tile become the rectangle C around the region, with
+ * C's edges on multiples of the largest precinct footprint on the reference grid. Precinct
+ * and code-block partitions are anchored at the grid origin, so every precinct inside C keeps
+ * its code-blocks, packets and wavelet phase; C holds every precinct the region depends on
+ * (jpip__window_precincts), so what lies beyond C never reaches the region's samples. */
+
+struct crop_plan {
+    const struct jpip__tile_index *ti;
+    const struct jpip__siz *siz;
+    struct jpip__rect box; /* reference grid; x0 > x1 while empty */
+};
+
+static int crop_extend(void *user, uint16_t c, uint8_t r, uint32_t p)
+{
+    struct crop_plan *cp = user;
+    const struct jpip__res_layout *rl = &cp->ti->comp[c].res[r];
+    const struct jpip__tccp *tc = &cp->ti->coding.tccp[c];
+    unsigned sh = tc->nl - r;
+    uint64_t px = (rl->rect.x0 >> tc->ppx[r]) + p % rl->npw;
+    uint64_t py = (rl->rect.y0 >> tc->ppy[r]) + p / rl->npw;
+    uint64_t dx = cp->siz->comp[c].dx, dy = cp->siz->comp[c].dy;
+    uint64_t x0 = (px << tc->ppx[r] << sh) * dx, x1 = ((px + 1) << tc->ppx[r] << sh) * dx;
+    uint64_t y0 = (py << tc->ppy[r] << sh) * dy, y1 = ((py + 1) << tc->ppy[r] << sh) * dy;
+    struct jpip__rect *b = &cp->box;
+    b->x0 = x0 < b->x0 ? (uint32_t)(x0 > UINT32_MAX ? UINT32_MAX : x0) : b->x0;
+    b->y0 = y0 < b->y0 ? (uint32_t)(y0 > UINT32_MAX ? UINT32_MAX : y0) : b->y0;
+    b->x1 = x1 > b->x1 ? (uint32_t)(x1 > UINT32_MAX ? UINT32_MAX : x1) : b->x1;
+    b->y1 = y1 > b->y1 ? (uint32_t)(y1 > UINT32_MAX ? UINT32_MAX : y1) : b->y1;
+    return 0;
+}
+
+/* The crop rectangle for the view, or 0 when cropping would not shrink the image. */
+static int plan_crop(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                     const struct jpip__reconstruct_opts *o, struct jpip__rect *crop)
+{
+    uint64_t ax = 1, ay = 1; /* largest precinct footprint on the reference grid */
+    for (uint16_t c = 0; c < ti->ncomp; c++) {
+        const struct jpip__tccp *tc = &ti->coding.tccp[c];
+        for (unsigned r = 0; r < ti->comp[c].nres; r++) {
+            unsigned ex = tc->ppx[r] + tc->nl - r, ey = tc->ppy[r] + tc->nl - r;
+            if (ex > 31 || ey > 31)
+                return 0;
+            uint64_t fx = ((uint64_t)1 << ex) * siz->comp[c].dx;
+            uint64_t fy = ((uint64_t)1 << ey) * siz->comp[c].dy;
+            ax = fx > ax ? fx : ax;
+            ay = fy > ay ? fy : ay;
+        }
+    }
+    struct crop_plan cp = {ti, siz, {UINT32_MAX, UINT32_MAX, 0, 0}};
+    for (uint16_t c = 0; c < ti->ncomp; c++)
+        if (jpip__window_precincts(ti, siz, c, o->discard, &o->region, crop_extend, &cp) < 0)
+            return 0;
+    if (cp.box.x0 >= cp.box.x1 || cp.box.y0 >= cp.box.y1)
+        return 0;
+    uint64_t x0 = cp.box.x0 / ax * ax, y0 = cp.box.y0 / ay * ay;
+    uint64_t x1 = ((uint64_t)cp.box.x1 + ax - 1) / ax * ax;
+    uint64_t y1 = ((uint64_t)cp.box.y1 + ay - 1) / ay * ay;
+    x0 = x0 < siz->xosiz ? siz->xosiz : x0;
+    y0 = y0 < siz->yosiz ? siz->yosiz : y0;
+    x1 = x1 > siz->xsiz ? siz->xsiz : x1;
+    y1 = y1 > siz->ysiz ? siz->ysiz : y1;
+    if (x0 > o->region.x0 || y0 > o->region.y0 || x1 < o->region.x1 || y1 < o->region.y1 ||
+        x0 >= x1 || y0 >= y1)
+        return 0;
+    if (x0 == siz->xosiz && y0 == siz->yosiz && x1 == siz->xsiz && y1 == siz->ysiz)
+        return 0; /* nothing to gain */
+    *crop = (struct jpip__rect){(uint32_t)x0, (uint32_t)y0, (uint32_t)x1, (uint32_t)y1};
+    return 1;
+}
+
 /* ---- shrinking: the main and tile headers seen through codestream/shrink.h ---- */
 
 struct shrink_src {
@@ -282,7 +367,7 @@ static int reconstruct_shrunk(const struct jpip__bin_source *src, uint64_t cs,
         struct jpip__reconstruct_opts o2 = *o;
         unsigned d = o->discard;
         o2.discard = 0;
-        o2.shrink = 0;
+        o2.shrink = 1; /* discard is 0 now: only the crop can apply */
         o2.region.x0 = (uint32_t)(((uint64_t)o->region.x0 + (1u << d) - 1) >> d);
         o2.region.y0 = (uint32_t)(((uint64_t)o->region.y0 + (1u << d) - 1) >> d);
         o2.region.x1 = (uint32_t)(((uint64_t)o->region.x1 + (1u << d) - 1) >> d);
@@ -344,11 +429,43 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
     s.st = st;
     s.err = err;
     uint8_t *hdr = NULL;
+    /* A region of a single-tile image: crop the image to it when that can be exact. */
+    struct jpip__tile_index orig;
+    memset(&orig, 0, sizeof orig);
+    int have_orig = 0, crop = 0;
+    struct jpip__rect cr = {0, 0, 0, 0};
+    if (o->shrink && o->has_region && mh.siz.ntiles == 1 && !o->jpt) {
+        const uint8_t *th = NULL;
+        uint64_t thl = 0;
+        int thc = 0;
+        struct jpip__err e2;
+        jpip__err_clear(&e2);
+        if (src->get(src->user, 2, cs, 0, &th, &thl, &thc) >= 0 && (!th || thc) &&
+            thl < UINT32_MAX && (hdr = jpip__alloc(a, (size_t)thl + 1)) != NULL) {
+            size_t hl = th ? clean_tile_header(th, thl, hdr) : 0;
+            have_orig = jpip__tile_layout(&orig, &mh, 0, hdr, (uint32_t)hl, a, &e2) >= 0;
+            crop = have_orig && orig.nprec && plan_crop(&orig, &mh.siz, o, &cr);
+        }
+    }
+    size_t soc_at = out->len;
     if ((rc = jpip__buf_append_u16be(out, JPIP_MK_SOC)) < 0)
         goto done;
     int prog = o->jpt ? -1 : JPIP_RPCL; /* JPT copies tile-parts: keep their progression */
     if ((rc = jpip__rebuild_header_segments(out, mhb + 2, (size_t)mhl - 2, prog, a, err)) < 0)
         goto done;
+    if (crop) {
+        /* SIZ follows SOC: image and its one tile become the crop rectangle. */
+        uint8_t *siz = out->data + soc_at + 2;
+        const uint32_t v[8] = {cr.x1,         cr.y1,         cr.x0, cr.y0,
+                               cr.x1 - cr.x0, cr.y1 - cr.y0, cr.x0, cr.y0};
+        for (int i = 0; i < 8; i++)
+            jpip__put_be32(siz + 6 + 4 * i, v[i]);
+        mh.siz.xsiz = cr.x1, mh.siz.ysiz = cr.y1, mh.siz.xosiz = cr.x0, mh.siz.yosiz = cr.y0;
+        mh.siz.xtsiz = cr.x1 - cr.x0, mh.siz.ytsiz = cr.y1 - cr.y0;
+        mh.siz.xtosiz = cr.x0, mh.siz.ytosiz = cr.y0;
+        s.orig = &orig;
+        st->cropped = 1;
+    }
     for (uint32_t t = 0; t < mh.siz.ntiles && rc >= 0; t++) {
         const uint8_t *th = NULL;
         uint64_t thl = 0;
@@ -454,6 +571,8 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
     if (rc >= 0)
         rc = jpip__buf_append_u16be(out, JPIP_MK_EOC);
 done:
+    if (have_orig)
+        jpip__tile_index_free(&orig, a);
     jpip__free(a, hdr);
     jpip__free(a, s.ps_mem);
     jpip__mainhdr_free(&mh, a);

@@ -28,9 +28,10 @@ struct jpip__reconstruct_opts {
     int has_region;           /* tiles outside region become SOT+SOD only */
     struct jpip__rect region; /* on the reference grid */
     int jpt;                  /* rebuild from tile data-bins (JPT-stream) */
-    /* Leave the discarded levels out of the codestream (codestream/shrink.h) when that can
-     * be done exactly: the decoder then works at reduce 0 on the region divided by
-     * 2^discard, rounded up (see jpip__reconstruct_stats.shrunk). */
+    /* Trim the codestream to the view when that can be done exactly: leave the discarded
+     * levels out (codestream/shrink.h; the decoder then works at reduce 0 on the region
+     * divided by 2^discard, rounded up: see jpip__reconstruct_stats.shrunk), and crop a
+     * single-tile image to the region (coordinates unchanged). */
     int shrink;
 };
 
@@ -39,6 +40,7 @@ struct jpip__reconstruct_stats {
     uint64_t bytes_copied;
     uint32_t tiles_with_header, tiles_without_header;
     unsigned shrunk; /* levels left out (0: the codestream has every level) */
+    int cropped;     /* a single-tile image cut down to the region (same coordinates) */
 };
 
 /* Needs the main header bin complete (JPIP_AGAIN otherwise). Output is appended to out. */

@@ -138,6 +138,8 @@ img gray16s.raw -w 128 -h 96 -c 1 -b 16 -s -seed 5
 img gray8s.raw -w 96 -h 80 -c 1 -b 8 -s -seed 6
 img rgb8.ppm -w 256 -h 192 -c 3 -b 8 -seed 7
 img rgb8_odd.ppm -w 301 -h 217 -c 3 -b 8 -seed 8
+img crop_gray.pgm -w 900 -h 700 -c 1 -b 8 -seed 21
+img crop_rgb.ppm -w 700 -h 520 -c 3 -b 8 -seed 22
 img rgb8_400.ppm -w 400 -h 300 -c 3 -b 8 -seed 9
 img rgb12.ppm -w 180 -h 140 -c 3 -b 12 -seed 10
 img rgb16.ppm -w 200 -h 150 -c 3 -b 16 -seed 11
@@ -207,8 +209,17 @@ opj rgb8_tp_L.j2k rgb8_odd.ppm -TP L -t 128,128 -r 20,5,1
 opj rgb8_tp_C.j2k rgb8_odd.ppm -TP C -t 128,128 -r 20,5,1 -p CPRL
 opj rgb8_tp_R_tlm_plt_sop.j2k rgb8.ppm -TP R -TLM -PLT -SOP -t 64,64 -p RPCL -r 20,5,1
 
+# Untiled images with small precincts at every resolution: region views of these are
+# rebuilt cropped to the region by the client (lib/client/reconstruct.c).
+opj crop_gray_p16_n4.j2k crop_gray.pgm -n 4 -c [16,16] -b 16,16 -p RPCL -r 20,8,2
+opj crop_rgb97_p32_n3_off_sop_eph.j2k crop_rgb.ppm -I -n 3 -c [32,32] -d 37,21 -r 30,10 \
+    -SOP -EPH
+opj crop_gray_prec64to8_lrcp.j2k crop_gray.pgm -n 5 -p LRCP -r 30,10,3 \
+    -c [64,64],[32,32],[16,16],[16,16],[8,8],[8,8]
+
 # Subsampled components (raw input with per-component subsampling; no colour transform).
 opj yuv420_8.j2k yuv420.raw -F 256,192,3,8,u@1x1:2x2:2x2 -mct 0
+opj crop_yuv420_p8_n2.j2k yuv420.raw -F 256,192,3,8,u@1x1:2x2:2x2 -mct 0 -n 2 -c [8,8] -b 8,8
 opj yuv420_tiled_rpcl_prec32_d3x1_T1x0.j2k yuv420.raw -F 256,192,3,8,u@1x1:2x2:2x2 -mct 0 \
     -d 3,1 -T 1,0 -t 64,64 -c [32,32] -p RPCL -r 20,5,1
 opj yuv422_cprl_prec16.j2k yuv422.raw -F 250,150,3,8,u@1x1:2x1:2x1 -mct 0 -p CPRL -c [16,16] -n 4

@@ -5,17 +5,29 @@
  * region; a mid-resolution region; component 0 alone; one quality layer — the bytes the server
  * core sends for that view (stateless request, fresh client), put in a bin store, rebuilt and
  * decoded, must equal OpenJPEG's decode of the original file at the same reduce, region,
- * components and layers. Reduced views are rebuilt twice: at full size, and without the
- * discarded levels where that can be exact (the client's way). Files OpenJPEG cannot decode
+ * components and layers. Reduced and region views are rebuilt twice: as they are, and trimmed
+ * where that can be exact (the client's way: without the discarded levels, and a single-tile
+ * image cropped to the region). Files OpenJPEG cannot decode
  * are skipped.
  *
- *   server_oracle DIR
+ * Files named crop_* (untiled, small precincts) also get REGIONS random region views at random
+ * resolutions (seeded, repeatable), which the trimmed rebuild crops.
+ *
+ *   server_oracle DIR [REGIONS]
  */
 #include "server_harness.h"
 
 #include <dirent.h>
 
 static int passed, failed, skipped;
+
+static uint32_t next_rand(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
 
 static void view(struct jpip_server *s, const char *file, unsigned d, uint32_t ox, uint32_t oy,
                  uint32_t sx, uint32_t sy, unsigned layers, int comp0)
@@ -35,7 +47,7 @@ static void view(struct jpip_server *s, const char *file, unsigned d, uint32_t o
            : ok == 2 ? "SKIP"
                      : "FAIL",
            file, q, harness_shrink ? " (shrunk)" : "", why);
-    if (d > 0 && !harness_shrink) {
+    if (!harness_shrink && (d > 0 || sx > 0)) {
         harness_shrink = 1;
         view(s, file, d, ox, oy, sx, sy, layers, comp0);
         harness_shrink = 0;
@@ -45,10 +57,11 @@ static void view(struct jpip_server *s, const char *file, unsigned d, uint32_t o
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: server_oracle DIR\n");
+        fprintf(stderr, "usage: server_oracle DIR [REGIONS]\n");
         return 2;
     }
     snprintf(dir, sizeof dir, "%s", argv[1]);
+    int regions = argc > 2 ? atoi(argv[2]) : 0;
     DIR *d = opendir(dir);
     if (!d) {
         printf("skip: %s is absent\n", dir);
@@ -94,11 +107,21 @@ int main(int argc, char **argv)
             view(s, name, 0, 0, 0, 0, 0, 0, 1);
         if (ci.layers > 1)
             view(s, name, 0, 0, 0, 0, 0, 1, 0);
+        uint32_t seed = 12345;
+        for (int i = 0; i < regions && strncmp(name, "crop_", 5) == 0; i++) {
+            unsigned rd = next_rand(&seed) % (ci.levels + 1);
+            frame_size(name, rd, &fw, &fh);
+            uint32_t sx = 1 + next_rand(&seed) % fw, sy = 1 + next_rand(&seed) % fh;
+            if (i % 2) /* small ones too */
+                sx = 1 + sx % 40, sy = 1 + sy % 40;
+            uint32_t ox = next_rand(&seed) % (fw - sx + 1), oy = next_rand(&seed) % (fh - sy + 1);
+            view(s, name, rd, ox, oy, sx, sy, i % 3 == 0 ? 1 : 0, 0);
+        }
     }
     closedir(d);
     jpip_server_destroy(s);
     printf("%d passed, %d failed, %d skipped; %u reduced views rebuilt without their "
-           "discarded levels\n",
-           passed, failed, skipped, harness_shrunk);
+           "discarded levels, %u region views cropped\n",
+           passed, failed, skipped, harness_shrunk, harness_cropped);
     return failed ? 1 : 0;
 }

@@ -25,9 +25,10 @@
 #include "stream/stream_reader.h"
 
 char dir[512];
-int harness_jpt;         /* check_view rebuilds from tile data-bins */
-int harness_shrink;      /* check_view rebuilds without the discarded levels when it can */
-unsigned harness_shrunk; /* views rebuilt so */
+int harness_jpt;          /* check_view rebuilds from tile data-bins */
+int harness_shrink;       /* check_view trims the rebuild to the view when it can */
+unsigned harness_shrunk;  /* views rebuilt so */
+unsigned harness_cropped; /* region views of single-tile images cropped to the region */
 
 /* ---- a test-side bin store: appends in order, counts bytes received twice ---- */
 struct tbin {
@@ -247,6 +248,7 @@ static inline int check_stream_view(const char *file, uint64_t stream, struct ts
     char e1[256] = "", e2[256] = "";
     int ra = jpip_decode(orig, olen, &dop, &a, e1, sizeof e1);
     dop.jp2 = 0;
+    harness_cropped += rc == JPIP_OK && rst.cropped;
     if (rst.shrunk) { /* the levels left out: reduce 0 over the region divided alike */
         unsigned k = rst.shrunk;
         harness_shrunk++;
