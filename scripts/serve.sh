@@ -25,6 +25,7 @@ case "$host" in *:*) url_host="[$host]" ;; esac
 base="http://$url_host:$port"
 info=$build/tools/jpip-info/jpip-info
 get=$build/tools/jpip-get/jpip-get
+view=$build/tools/jpip-view/jpip-view
 
 cat <<TXT
 
@@ -49,7 +50,12 @@ if [ -x "$info" ]; then
     echo "  $info $build/samples/large_rgb.jp2"
 fi
 if [ -x "$get" ]; then
-    echo "  $get --help    # fetch a view-window and decode it, e.g. from $base/large_rgb.jp2"
+    echo "  # a 512x512 region at full resolution, decoded exactly, with a disk cache"
+    echo "  $get --cache /tmp/jpip-cache '$base/large_rgb.jp2?fsiz=8192,8192&roff=4096,4096&rsiz=512,512' -o /tmp/region.png"
+fi
+if [ -x "$view" ]; then
+    echo "  # the viewer (needs a display): drag to pan, wheel to zoom, ? lists the keys"
+    echo "  $view $base/large_rgb.jp2"
 fi
 echo
 
