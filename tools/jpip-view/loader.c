@@ -455,8 +455,10 @@ static void *dec_main(void *arg)
             o.threads = l->cfg.threads;
             /* Bands need whole rows: no vertical subsampling among the decoded components. */
             int sub = ncomps == 0 && im.ncomps > 4;
-            for (unsigned k = 0; k < (ncomps ? ncomps : im.ncomps) && k < 4; k++)
-                sub |= im.dy[ncomps ? comps[k] : k] > 1;
+            for (unsigned k = 0; k < ncomps && k < 3; k++)
+                sub |= im.dy[comps[k]] > 1;
+            for (unsigned k = 0; !ncomps && k < im.ncomps && k < 4; k++)
+                sub |= im.dy[k] > 1;
             struct vw_decoded d;
             char err[256] = "";
             const uint64_t t = now_us(), c0 = cpu_us();
