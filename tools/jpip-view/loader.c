@@ -456,7 +456,7 @@ static void *dec_main(void *arg)
             /* Bands need whole rows: no vertical subsampling among the decoded components. */
             int sub = ncomps == 0 && im.ncomps > 4;
             for (unsigned k = 0; k < ncomps && k < 3; k++)
-                sub |= im.dy[comps[k]] > 1;
+                sub |= comps[k] < 4 ? im.dy[comps[k]] > 1 : 1; /* unknown: no bands */
             for (unsigned k = 0; !ncomps && k < im.ncomps && k < 4; k++)
                 sub |= im.dy[k] > 1;
             struct vw_decoded d;
