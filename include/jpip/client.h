@@ -109,6 +109,12 @@ struct jpip_view_geometry {
 JPIP_API int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
                                     struct jpip_view_geometry *g);
 
+/* The current codestream's main header data-bin as the server sent it (SOC up to the first
+ * tile-part; image size, tiles, components, coding), valid until the next call on c:
+ * JPIP_AGAIN until it is complete. Unlike jpip_client_codestream's output, which is trimmed
+ * to the view, it describes the whole image. */
+JPIP_API int jpip_client_main_header(struct jpip_client *c, const uint8_t **data, size_t *len);
+
 /* The view rebuilt as a file that OpenJPEG decodes to the same picture as the original: a JP2
  * file carrying the original's JP2 header (palette, channel definitions, colour) when the
  * target has one in metadata-bin 0 and the view is of codestream 0 (*jp2 = 1), else the

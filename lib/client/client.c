@@ -699,6 +699,19 @@ int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
     return JPIP_OK;
 }
 
+int jpip_client_main_header(struct jpip_client *c, const uint8_t **data, size_t *len)
+{
+    const uint8_t *mh;
+    uint64_t mhl;
+    int complete;
+    JPIP_TRY(jpip__bin_store_get(c->store, 6, c->view.stream, 0, &mh, &mhl, &complete));
+    if (!mh || !complete || mhl > SIZE_MAX)
+        return jpip__errf(&c->err, JPIP_AGAIN, "the main header has not arrived yet");
+    *data = mh;
+    *len = (size_t)mhl;
+    return JPIP_OK;
+}
+
 int jpip_client_view_file(struct jpip_client *c, uint8_t **out, size_t *len,
                           struct jpip_view_geometry *g, int *jp2)
 {

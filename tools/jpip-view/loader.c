@@ -210,13 +210,22 @@ static void default_levels(const struct vw_image *im, const struct vw_mode *m,
 /* Once the main header is in: the facts, the fitted view, and the first wanted view. */
 static void try_info(struct loader *l)
 {
-    uint8_t *cs = NULL;
-    size_t len = 0;
-    if (jpip_client_codestream(l->c, &cs, &len, NULL) != JPIP_OK)
+    /* The main header as sent (a rebuilt codestream is trimmed to its view), made a
+     * codestream by an empty tile-part of tile 0 and EOC. */
+    static const uint8_t tail[] = {0xFF, 0x90, 0x00, 0x0A, 0x00, 0x00, 0x00, 0x00,
+                                   0x00, 0x0E, 0x00, 0x01, 0xFF, 0x93, 0xFF, 0xD9};
+    const uint8_t *mh;
+    size_t mhl;
+    if (jpip_client_main_header(l->c, &mh, &mhl) != JPIP_OK)
         return;
+    uint8_t *cs = malloc(mhl + sizeof tail);
+    if (!cs)
+        return;
+    memcpy(cs, mh, mhl);
+    memcpy(cs + mhl, tail, sizeof tail);
     struct vw_image im;
-    int rc = read_info(cs, len, &im);
-    jpip_client_free(l->c, cs);
+    int rc = read_info(cs, mhl + sizeof tail, &im);
+    free(cs);
     if (rc != JPIP_OK || im.x1 <= im.x0 || im.y1 <= im.y0)
         return;
     pthread_mutex_lock(&l->mu);
