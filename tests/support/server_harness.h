@@ -278,10 +278,10 @@ static inline int check_stream_view(const char *file, uint64_t stream, struct ts
     int rb = jpip_decode(out.data, out.len, &dop, &b, e2, sizeof e2);
     int ok;
     if (ra != JPIP_OK) {
-        snprintf(why, wl, "skip: OpenJPEG cannot decode the original: %s", e1);
+        snprintf(why, wl, "skip: OpenJPEG cannot decode the original: %.180s", e1);
         ok = 2;
     } else if (rb != JPIP_OK) {
-        snprintf(why, wl, "rebuilt stream does not decode: %s", e2);
+        snprintf(why, wl, "rebuilt stream does not decode: %.180s", e2);
         ok = 0;
     } else {
         ok = jpip_image_equal(a, b, why, wl);
