@@ -46,6 +46,10 @@ struct jpip_client_config {
     uint64_t max_cache_bytes; /* data-bin cache; 0 = unlimited */
     uint32_t max_model_items; /* bins declared with model= per request; default 20000 */
     int jpt;                  /* ask for JPT-streams (tile data-bins) rather than JPP-streams */
+    /* Largest codestream jpip_client_codestream builds (a main header from a hostile server
+     * can describe an image of billions of empty packets); default 1 GiB (SIZE_MAX / 2 on
+     * 32-bit systems); beyond it JPIP_ELIMIT. */
+    uint64_t max_rebuild_bytes;
 };
 
 /* target: the resource path on the server (e.g. "/images/a.jp2"), retained. */

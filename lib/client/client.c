@@ -96,6 +96,10 @@ int jpip_client_create(struct jpip_client **out, const char *target,
         c->cfg = *cfg;
     if (!c->cfg.max_model_items)
         c->cfg.max_model_items = 20000;
+    if (!c->cfg.max_rebuild_bytes)
+        c->cfg.max_rebuild_bytes = (uint64_t)1 << 30;
+    if (c->cfg.max_rebuild_bytes > SIZE_MAX / 2)
+        c->cfg.max_rebuild_bytes = SIZE_MAX / 2;
     size_t n = strlen(target);
     c->target = jpip__alloc(c->alloc, n + 2);
     int rc = c->target ? jpip__bin_store_create(&c->store, c->alloc, c->cfg.max_cache_bytes)
@@ -678,9 +682,12 @@ int jpip_client_codestream(struct jpip_client *c, uint8_t **out, size_t *len,
     int jpt = c->cfg.jpt || c->jpt_stream;
     struct jpip__reconstruct_opts o = {w.discard, c->view.layers, 1, w.canvas, jpt, 1};
     struct jpip__buf b;
-    jpip__buf_init(&b, c->alloc, SIZE_MAX);
+    jpip__buf_init(&b, c->alloc, (size_t)c->cfg.max_rebuild_bytes);
     struct jpip__reconstruct_stats rst;
     rc = jpip__reconstruct(&src, c->view.stream, &o, c->alloc, &b, &rst, &c->err);
+    if (rc == JPIP_ELIMIT)
+        jpip__errf(&c->err, rc, "the view's codestream would exceed %llu bytes",
+                   (unsigned long long)c->cfg.max_rebuild_bytes);
     if (rc < 0) {
         jpip__buf_free(&b);
         return rc;
