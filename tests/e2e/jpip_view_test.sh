@@ -205,9 +205,10 @@ run_view grey "$base/grey16.j2k" \
 for shot in "$s"-[1-3]-*.ppm; do
     [ -f "$shot" ] && check_shot "$tmp/root/grey16.j2k" "$shot"
 done
-# Automatic levels: not the full 16-bit range.
+# Automatic levels: not the full 16-bit range. The samples lie in about 0-4000; a picture of
+# partial data (lower layers, ringing) may put the 99.5th percentile somewhat above.
 lv=$(sed -n 's/^levels \([^ ]*\) \([^ ]*\) .*/\1 \2/p' "$s-1-fit.ppm.view")
-awk -v l="$lv" 'BEGIN { split(l, a, " "); exit !(a[1] > 0 && a[2] < 4096) }' && pass ||
+awk -v l="$lv" 'BEGIN { split(l, a, " "); exit !(a[1] > 0 && a[2] < 8192) }' && pass ||
     fail "grey: levels $lv are not automatic"
 
 # ---- command line ----
