@@ -448,6 +448,7 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
         }
     }
     size_t soc_at = out->len;
+    uint64_t work = 0;
     if ((rc = jpip__buf_append_u16be(out, JPIP_MK_SOC)) < 0)
         goto done;
     int prog = o->jpt ? -1 : JPIP_RPCL; /* JPT copies tile-parts: keep their progression */
@@ -516,6 +517,16 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
         rc = jpip__tile_layout(&ti, &mh, t, hdr, (uint32_t)hl, a, err);
         if (rc < 0) {
             jpip__tile_index_free(&ti, a);
+            break;
+        }
+        /* Work bound: every packet costs at least a byte of output, and laying out tiles
+         * costs per component and resolution even when they hold nothing, so a main header
+         * describing a huge image stops at the output's limit instead of running for long. */
+        work += (uint64_t)ti.ncomp * (JPIP_MAX_LEVELS + 1) + ti.npk;
+        if (ti.npk > out->max - out->len || work > (uint64_t)out->max + ((uint64_t)1 << 24)) {
+            jpip__tile_index_free(&ti, a);
+            rc = jpip__errf(err, JPIP_ELIMIT, "the view's codestream would exceed %zu bytes",
+                            out->max);
             break;
         }
         if (ti.nprec == 0) {
