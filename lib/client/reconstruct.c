@@ -443,8 +443,9 @@ int jpip__reconstruct(const struct jpip__bin_source *src, uint64_t cs,
         if (src->get(src->user, 2, cs, 0, &th, &thl, &thc) >= 0 && (!th || thc) &&
             thl < UINT32_MAX && (hdr = jpip__alloc(a, (size_t)thl + 1)) != NULL) {
             size_t hl = th ? clean_tile_header(th, thl, hdr) : 0;
-            have_orig = jpip__tile_layout(&orig, &mh, 0, hdr, (uint32_t)hl, a, &e2) >= 0;
-            crop = have_orig && orig.nprec && plan_crop(&orig, &mh.siz, o, &cr);
+            have_orig = 1; /* freed below even when the layout fails half-way */
+            crop = jpip__tile_layout(&orig, &mh, 0, hdr, (uint32_t)hl, a, &e2) >= 0 && orig.nprec &&
+                   plan_crop(&orig, &mh.siz, o, &cr);
         }
     }
     size_t soc_at = out->len;
