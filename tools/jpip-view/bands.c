@@ -83,31 +83,104 @@ static struct jpip_image *join(struct band *b, unsigned n)
     return img;
 }
 
+/* The tile grid's rows from the codestream's SIZ marker: *yt0 the first tile's top and *yts the
+ * tile height on the reference grid; 0 when cs does not start with SOC and SIZ. */
+static int tile_rows(const uint8_t *cs, size_t len, uint64_t *yt0, uint64_t *yts)
+{
+    if (len < 40 || cs[0] != 0xFF || cs[1] != 0x4F || cs[2] != 0xFF || cs[3] != 0x51)
+        return 0;
+    const uint8_t *p = cs + 28; /* YTsiz, then XTOsiz, YTOsiz */
+    *yts = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    p = cs + 36;
+    *yt0 = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+    return *yts > 0;
+}
+
+/* The row on the decoded resolution where a band starting at grid row e begins. */
+static uint64_t decoded_row(uint64_t e, unsigned reduce)
+{
+    return (e + ((uint64_t)1 << reduce) - 1) >> reduce;
+}
+
+struct queue {
+    pthread_mutex_t mu;
+    struct band *b;
+    const unsigned *order; /* bands by decreasing height: the longest start first */
+    unsigned n, next;
+};
+
+static void *worker_main(void *arg)
+{
+    struct queue *q = arg;
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        const unsigned k = q->next < q->n ? q->order[q->next++] : q->n;
+        pthread_mutex_unlock(&q->mu);
+        if (k == q->n)
+            return NULL;
+        band_main(&q->b[k]);
+    }
+}
+
+/* Cut [y0, y1) into bands: first at the tile rows' edges (tiles decode independently, so a
+ * band there costs nothing twice), then the tallest band in two at a code-block stripe until
+ * there are enough bands to keep nthreads busy and none is much taller than its share. Writes
+ * edge[0..n] and returns n. */
+static unsigned plan_bands(const uint8_t *cs, size_t len, const struct jpip_decode_options *o,
+                           unsigned nthreads, uint32_t *edge)
+{
+    const unsigned reduce = o->reduce < 26 ? o->reduce : 26;
+    const uint64_t step = (uint64_t)64 << reduce, height = (uint64_t)o->y1 - o->y0;
+    unsigned n = 0;
+    edge[0] = o->y0;
+    uint64_t yt0 = 0, yts = 0;
+    if (tile_rows(cs, len, &yt0, &yts) && yts < height) {
+        uint64_t e = o->y0 > yt0 ? yt0 + ((o->y0 - yt0) / yts + 1) * yts : yt0 + yts;
+        for (; e < o->y1 && n + 1 < BANDS_MAX; e += yts)
+            if (decoded_row(e, reduce) > decoded_row(edge[n], reduce) &&
+                decoded_row(e, reduce) < decoded_row(o->y1, reduce))
+                edge[++n] = (uint32_t)e; /* no band without a row */
+    }
+    edge[++n] = o->y1;
+    const uint64_t share = height / nthreads;
+    while (n < BANDS_MAX) {
+        unsigned tall = 0;
+        for (unsigned k = 1; k < n; k++)
+            if (edge[k + 1] - edge[k] > edge[tall + 1] - edge[tall])
+                tall = k;
+        const uint64_t h = (uint64_t)edge[tall + 1] - edge[tall];
+        if (n >= nthreads && 2 * h <= 3 * share)
+            break;
+        /* The stripe edge nearest the band's middle, strictly inside it. */
+        uint64_t cut = (edge[tall] + h / 2 + step / 2) / step * step;
+        if (cut <= edge[tall])
+            cut += step;
+        if (cut >= edge[tall + 1] || decoded_row(cut, reduce) <= decoded_row(edge[tall], reduce) ||
+            decoded_row(cut, reduce) >= decoded_row(edge[tall + 1], reduce))
+            break;
+        memmove(&edge[tall + 2], &edge[tall + 1], (n - tall) * sizeof *edge);
+        edge[tall + 1] = (uint32_t)cut;
+        n++;
+    }
+    return n;
+}
+
 int bands_decode(const uint8_t *cs, size_t len, const struct jpip_decode_options *o,
                  unsigned nbands, int sub, struct vw_decoded *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    /* Band edges on whole rows of the decoded resolution, and on whole 64-row code-block
-     * stripes there so that few code-blocks are decoded twice. */
-    const uint64_t step = (uint64_t)64 << (o->reduce < 26 ? o->reduce : 26);
     uint32_t edge[BANDS_MAX + 1];
-    unsigned n = 0;
-    edge[0] = o->y0;
-    if (!sub && o->y1 > o->y0)
-        for (unsigned k = 1; k < nbands && k < BANDS_MAX; k++) {
-            uint64_t e = o->y0 + (uint64_t)(o->y1 - o->y0) * k / nbands;
-            e = (e + step - 1) / step * step;
-            if (e > edge[n] && e < o->y1)
-                edge[++n] = (uint32_t)e;
-        }
-    edge[++n] = o->y1;
+    unsigned n = 1;
+    if (nbands > BANDS_MAX)
+        nbands = BANDS_MAX;
+    if (!sub && nbands > 1 && o->y1 > o->y0)
+        n = plan_bands(cs, len, o, nbands, edge);
     if (n == 1) {
         out->joined = 0;
         return jpip_decode(cs, len, o, &out->img, err, errlen);
     }
     struct band b[BANDS_MAX];
-    pthread_t th[BANDS_MAX];
-    int started[BANDS_MAX] = {0};
+    unsigned order[BANDS_MAX];
     for (unsigned k = 0; k < n; k++) {
         memset(&b[k], 0, sizeof b[k]);
         b[k].cs = cs;
@@ -116,16 +189,28 @@ int bands_decode(const uint8_t *cs, size_t len, const struct jpip_decode_options
         b[k].o.y0 = edge[k];
         b[k].o.y1 = edge[k + 1];
         b[k].o.threads = 1;
-        if (k > 0)
-            started[k] = pthread_create(&th[k], NULL, band_main, &b[k]) == 0;
+        order[k] = k;
     }
-    band_main(&b[0]);
-    for (unsigned k = 1; k < n; k++) {
+    for (unsigned i = 1; i < n; i++) /* insertion sort by decreasing height */
+        for (unsigned j = i; j > 0 && edge[order[j] + 1] - edge[order[j]] >
+                                          edge[order[j - 1] + 1] - edge[order[j - 1]];
+             j--) {
+            const unsigned t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    struct queue q = {.b = b, .order = order, .n = n, .next = 0};
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_t th[BANDS_MAX];
+    int started[BANDS_MAX] = {0};
+    const unsigned nth = nbands < n ? nbands : n;
+    for (unsigned k = 1; k < nth; k++)
+        started[k] = pthread_create(&th[k], NULL, worker_main, &q) == 0;
+    worker_main(&q); /* also does the bands of threads that failed to start */
+    for (unsigned k = 1; k < nth; k++)
         if (started[k])
             pthread_join(th[k], NULL);
-        else
-            band_main(&b[k]);
-    }
+    pthread_mutex_destroy(&q.mu);
     int rc = JPIP_OK;
     for (unsigned k = 0; k < n && rc == JPIP_OK; k++)
         if (b[k].rc != JPIP_OK) {

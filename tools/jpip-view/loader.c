@@ -424,6 +424,58 @@ static void *net_main(void *arg)
 
 /* ---- decode thread ---- */
 
+struct render_part {
+    const struct jpip_image *img;
+    unsigned discard;
+    const struct vw_view *view;
+    struct vw_rect r;
+    int colour;
+    const unsigned *map;
+    const struct vw_levels *lv;
+    uint8_t *rgba;
+};
+
+static void *render_part_main(void *arg)
+{
+    const struct render_part *p = arg;
+    vw_render(p->img, p->discard, p->view, p->r, p->colour, p->map, p->lv, p->rgba);
+    return NULL;
+}
+
+/* vw_render in horizontal slices of r, one thread each (each output row depends on its own
+ * position only, so the slices give the same pixels as one call). */
+static void render_threads(const struct jpip_image *img, unsigned discard, const struct vw_view *v,
+                           struct vw_rect r, int colour, const unsigned map[3],
+                           const struct vw_levels lv[3], uint8_t *rgba, unsigned nthreads)
+{
+    enum { PARTS_MAX = 8 };
+    struct render_part part[PARTS_MAX];
+    pthread_t th[PARTS_MAX];
+    int started[PARTS_MAX] = {0};
+    const int h = r.y1 - r.y0;
+    unsigned n = nthreads < 1 ? 1 : nthreads > PARTS_MAX ? PARTS_MAX : nthreads;
+    if ((unsigned)h < 64 * n) /* not worth a thread */
+        n = 1;
+    const size_t stride = (size_t)(r.x1 - r.x0) * 4;
+    for (unsigned k = 0; k < n; k++) {
+        const int y0 = r.y0 + (int)((int64_t)h * k / n),
+                  y1 = r.y0 + (int)((int64_t)h * (k + 1) / n);
+        part[k] = (struct render_part){img,    discard, v,  r,
+                                       colour, map,     lv, rgba + (size_t)(y0 - r.y0) * stride};
+        part[k].r.y0 = y0;
+        part[k].r.y1 = y1;
+        if (k > 0)
+            started[k] = pthread_create(&th[k], NULL, render_part_main, &part[k]) == 0;
+    }
+    render_part_main(&part[0]);
+    for (unsigned k = 1; k < n; k++) {
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            render_part_main(&part[k]);
+    }
+}
+
 static void *dec_main(void *arg)
 {
     struct loader *l = arg;
@@ -509,7 +561,8 @@ static void *dec_main(void *arg)
         pthread_mutex_unlock(&l->mu);
         if (p.rgba) {
             const uint64_t t = now_us();
-            vw_render(l->dimg.img, l->img_discard, &j.want.view, r, mode.colour, map, p.lv, p.rgba);
+            render_threads(l->dimg.img, l->img_discard, &j.want.view, r, mode.colour, map, p.lv,
+                           p.rgba, l->cfg.threads);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu resampled in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <SDL.h>
 
@@ -147,8 +150,22 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Every decode allocates and frees tens of megabytes of buffers. By default glibc hands
+ * allocations that large back to the kernel at once, so each decode pays for page faults and for
+ * the kernel zeroing fresh pages (about a tenth of its CPU time); keeping up to 256 MiB of freed
+ * memory in the process for reuse avoids that. */
+static void keep_freed_memory(void)
+{
+#ifdef __GLIBC__
+    (void)mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    (void)mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    (void)mallopt(M_TOP_PAD, 64 << 20);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    keep_freed_memory();
     struct ui u;
     memset(&u, 0, sizeof u);
     u.t0_us = ui_now_us();

@@ -345,22 +345,46 @@ static int same_view(const struct vw_view *a, const struct vw_view *b)
     return a->s == b->s && a->vx == b->vx && a->vy == b->vy && a->w == b->w && a->h == b->h;
 }
 
+/* Where t's picture lands in the window for the current view. */
+static SDL_FRect tile_dst(const struct ui *u, const struct ui_tile *t)
+{
+    const struct vw_view *v = &u->want.view, *pv = &t->p.view;
+    const struct vw_rect r = t->p.r;
+    if (same_view(v, pv))
+        return (SDL_FRect){(float)r.x0, (float)r.y0, (float)(r.x1 - r.x0), (float)(r.y1 - r.y0)};
+    const double k = v->s / pv->s;
+    return (SDL_FRect){(float)((pv->vx + r.x0 / pv->s - v->vx) * v->s),
+                       (float)((pv->vy + r.y0 / pv->s - v->vy) * v->s), (float)((r.x1 - r.x0) * k),
+                       (float)((r.y1 - r.y0) * k)};
+}
+
 static void draw_tile(struct ui *u, const struct ui_tile *t)
 {
     if (!t->tex)
         return;
-    const struct vw_view *v = &u->want.view, *pv = &t->p.view;
-    const struct vw_rect r = t->p.r;
-    if (same_view(v, pv)) {
-        const SDL_Rect dst = {r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0};
-        SDL_RenderCopy(u->ren, t->tex, NULL, &dst);
+    const SDL_FRect dst = tile_dst(u, t);
+    if (same_view(&u->want.view, &t->p.view)) {
+        const SDL_Rect d = {(int)dst.x, (int)dst.y, (int)dst.w, (int)dst.h};
+        SDL_RenderCopy(u->ren, t->tex, NULL, &d);
         return;
     }
-    const double k = v->s / pv->s;
-    const SDL_FRect dst = {(float)((pv->vx + r.x0 / pv->s - v->vx) * v->s),
-                           (float)((pv->vy + r.y0 / pv->s - v->vy) * v->s),
-                           (float)((r.x1 - r.x0) * k), (float)((r.y1 - r.y0) * k)};
     SDL_RenderCopyF(u->ren, t->tex, NULL, &dst);
+}
+
+/* Whether `top`, drawn later, hides all of `t` that falls in the viewport: then t need not be
+ * drawn (each scaled copy costs the software renderer milliseconds the decoder could use). A
+ * pixel is drawn when its centre is inside the destination, hence the half-pixel slack. */
+static int hidden_by(const struct ui *u, const struct ui_tile *t, const struct ui_tile *top)
+{
+    if (!t->tex || !top->tex)
+        return 0;
+    const SDL_FRect a = tile_dst(u, t), b = tile_dst(u, top);
+    const float vw = (float)u->win_w, vh = (float)(u->win_h - u->status_h);
+    const float x0 = a.x > 0 ? a.x : 0, y0 = a.y > 0 ? a.y : 0;
+    const float x1 = a.x + a.w < vw ? a.x + a.w : vw, y1 = a.y + a.h < vh ? a.y + a.h : vh;
+    if (x1 <= x0 || y1 <= y0)
+        return 1; /* outside the viewport */
+    return b.x <= x0 + 0.5f && b.y <= y0 + 0.5f && b.x + b.w >= x1 - 0.5f && b.y + b.h >= y1 - 0.5f;
 }
 
 static void human(char *buf, size_t len, double v)
@@ -457,10 +481,23 @@ void ui_draw(struct ui *u)
     /* Once the current view's complete picture is in, it covers all there is to see. */
     const int covered = cur >= 0 && u->tiles[cur].p.complete;
     if (!covered) {
-        draw_tile(u, &u->overview);
+        /* The overview, then the other views' pictures oldest first, each left out when a
+         * picture drawn after it hides it. */
+        const struct ui_tile *order[UI_TILES_MAX + 2];
+        int n = 0;
+        order[n++] = &u->overview;
         for (int i = 0; i < u->ntiles; i++)
             if (i != cur)
-                draw_tile(u, &u->tiles[i]);
+                order[n++] = &u->tiles[i];
+        if (cur >= 0)
+            order[n++] = &u->tiles[cur];
+        for (int i = 0; i < n - (cur >= 0); i++) {
+            int hidden = 0;
+            for (int k = i + 1; k < n && !hidden; k++)
+                hidden = hidden_by(u, order[i], order[k]);
+            if (!hidden)
+                draw_tile(u, order[i]);
+        }
     }
     if (cur >= 0)
         draw_tile(u, &u->tiles[cur]);
