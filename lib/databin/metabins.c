@@ -127,6 +127,21 @@ static int new_bin(struct builder *b, int32_t box, uint32_t *id)
     return JPIP_OK;
 }
 
+/* The 15444-9 Annex I index boxes: a server's index of the file, of no use to a client
+ * rendering it (it can still ask for them with metareq). */
+static int is_index_box(uint32_t type)
+{
+    return type == 0x63696478u /* cidx */ || type == 0x66696478u /* fidx */;
+}
+
+/* Whether box x goes behind a placeholder, its contents in a bin of their own: when larger than
+ * the threshold, and index boxes whenever the placeholder (20 bytes + the original header) is
+ * shorter than the box, so bin 0 carries little that clients do not need. */
+static int behind_placeholder(const struct builder *b, const struct jpip__box *x)
+{
+    return x->len > b->threshold || (is_index_box(x->type) && x->len > 20u + x->hdr_len);
+}
+
 /* Emit the sequence of boxes starting at child, each verbatim or as a placeholder. */
 static int emit_children(struct builder *b, uint32_t bin, int32_t child)
 {
@@ -136,7 +151,7 @@ static int emit_children(struct builder *b, uint32_t bin, int32_t child)
         int64_t cs = codestream_of(b, i);
         if (cs >= 0) {
             JPIP_TRY(add_placeholder(b->mb, x, 4, 0, (uint64_t)cs));
-        } else if (x->len > b->threshold) {
+        } else if (behind_placeholder(b, x)) {
             uint32_t id;
             JPIP_TRY(new_bin(b, i, &id));
             b->mb->box_content_bin[i] = (int32_t)id;
