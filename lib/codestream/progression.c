@@ -87,6 +87,22 @@ static int positions(const struct jpip__tile_index *ti, const struct jpip__siz *
     return JPIP_OK;
 }
 
+/* Whether a row of precincts of (c, r) starts at canvas row y: prec_at's test on y alone. */
+static int row_starts(const struct walk *w, uint16_t c, unsigned r, uint32_t y)
+{
+    const struct jpip__tile_index *ti = w->ti;
+    const struct jpip__tccp *tc = &ti->coding.tccp[c];
+    const struct jpip__res_layout *rl = &ti->comp[c].res[r];
+    if (rl->npw == 0 || rl->nph == 0)
+        return 0;
+    unsigned lv = tc->nl - r;
+    uint64_t dy = w->siz->comp[c].dy;
+    unsigned rpy = tc->ppy[r] + lv;
+    uint64_t try0 = rl->rect.y0;
+    return (rpy < 40 && y % (dy << rpy) == 0) ||
+           (y == ti->rect.y0 && rpy < 64 && ((try0 << lv) % ((uint64_t)1 << rpy)) != 0);
+}
+
 /* The precinct of (c, r) that starts at canvas position (x, y), if any (B.12.1.3). */
 static int prec_at(const struct walk *w, uint16_t c, unsigned r, uint32_t x, uint32_t y,
                    uint32_t *p)
@@ -210,13 +226,30 @@ static int volume(struct walk *w, const struct jpip__poc *v, const struct jpip_a
             return rc;
         }
     }
+    /* At each row, only the (component, resolution) pairs with precincts starting on it are
+     * tried along the row: on a fine grid most rows belong to a few pairs only. */
+    struct pair {
+        uint16_t c;
+        uint8_t r;
+    } *pairs =
+        jpip__alloc(a, ((size_t)(ce > v->cs ? ce - v->cs : 0) * (re + 1) + 1) * sizeof *pairs);
+    if (!pairs) {
+        jpip__free(a, xs);
+        jpip__free(a, ys);
+        return JPIP_ENOMEM;
+    }
     if (v->prog == JPIP_PCRL) {
-        for (uint32_t iy = 0; iy < ny && rc >= 0; iy++)
-            for (uint32_t ix = 0; ix < nx && rc >= 0; ix++)
-                for (uint16_t c = v->cs; c < ce && rc >= 0; c++)
-                    for (unsigned r = v->rs; r < re && r < ti->comp[c].nres && rc >= 0; r++)
-                        if (prec_at(w, c, r, xs[ix], ys[iy], &p))
-                            rc = layers_of(w, c, r, p, ly1);
+        for (uint32_t iy = 0; iy < ny && rc >= 0; iy++) {
+            uint32_t np = 0;
+            for (uint16_t c = v->cs; c < ce; c++)
+                for (unsigned r = v->rs; r < re && r < ti->comp[c].nres; r++)
+                    if (row_starts(w, c, r, ys[iy]))
+                        pairs[np++] = (struct pair){c, (uint8_t)r};
+            for (uint32_t ix = 0; ix < nx && np && rc >= 0; ix++)
+                for (uint32_t k = 0; k < np && rc >= 0; k++)
+                    if (prec_at(w, pairs[k].c, pairs[k].r, xs[ix], ys[iy], &p))
+                        rc = layers_of(w, pairs[k].c, pairs[k].r, p, ly1);
+        }
     } else { /* CPRL: positions per component */
         for (uint16_t c = v->cs; c < ce && rc >= 0; c++) {
             if ((rc = positions(ti, w->siz, 0, c, (uint16_t)(c + 1), 0, JPIP_MAX_LEVELS, &xs, &nx,
@@ -225,16 +258,22 @@ static int volume(struct walk *w, const struct jpip__poc *v, const struct jpip_a
             if ((rc = positions(ti, w->siz, 1, c, (uint16_t)(c + 1), 0, JPIP_MAX_LEVELS, &ys, &ny,
                                 a)) < 0)
                 break;
-            for (uint32_t iy = 0; iy < ny && rc >= 0; iy++)
-                for (uint32_t ix = 0; ix < nx && rc >= 0; ix++)
-                    for (unsigned r = v->rs; r < re && r < ti->comp[c].nres && rc >= 0; r++)
-                        if (prec_at(w, c, r, xs[ix], ys[iy], &p))
-                            rc = layers_of(w, c, r, p, ly1);
+            for (uint32_t iy = 0; iy < ny && rc >= 0; iy++) {
+                uint32_t np = 0;
+                for (unsigned r = v->rs; r < re && r < ti->comp[c].nres; r++)
+                    if (row_starts(w, c, r, ys[iy]))
+                        pairs[np++] = (struct pair){c, (uint8_t)r};
+                for (uint32_t ix = 0; ix < nx && np && rc >= 0; ix++)
+                    for (uint32_t k = 0; k < np && rc >= 0; k++)
+                        if (prec_at(w, c, pairs[k].r, xs[ix], ys[iy], &p))
+                            rc = layers_of(w, c, pairs[k].r, p, ly1);
+            }
             jpip__free(a, xs);
             jpip__free(a, ys);
             xs = ys = NULL;
         }
     }
+    jpip__free(a, pairs);
     jpip__free(a, xs);
     jpip__free(a, ys);
     return rc;

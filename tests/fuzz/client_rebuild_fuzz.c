@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jpip_client_config cfg = {0};
     cfg.stateless = 1;
     cfg.jpt = prm[0] & 1;
-    cfg.max_rebuild_bytes = 1 << 20; /* hostile headers describing huge images stop here */
+    cfg.max_rebuild_bytes = 1 << 18; /* hostile headers describing huge images stop here */
     struct jpip_client *c;
     if (jpip_client_create(&c, "/f", &cfg, NULL) != JPIP_OK)
         return 0;
