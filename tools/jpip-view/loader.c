@@ -59,6 +59,7 @@ struct loader {
     int refresh; /* resample again (levels changed) */
     struct vw_levels lv[3];
     int auto_levels; /* set grey levels from the next complete decode */
+    int bgr;         /* pixel byte order of the next pictures (loader_pixel_order) */
     int have_info;
     struct vw_image im;
     struct vw_want first;
@@ -432,6 +433,7 @@ struct render_part {
     int colour;
     const unsigned *map;
     const struct vw_levels *lv;
+    int bgr;
     uint8_t *rgba;
 };
 
@@ -439,6 +441,14 @@ static void *render_part_main(void *arg)
 {
     const struct render_part *p = arg;
     vw_render(p->img, p->discard, p->view, p->r, p->colour, p->map, p->lv, p->rgba);
+    if (p->bgr) {
+        const size_t n = (size_t)(p->r.x1 - p->r.x0) * (size_t)(p->r.y1 - p->r.y0);
+        for (uint8_t *o = p->rgba, *end = p->rgba + 4 * n; o < end; o += 4) {
+            const uint8_t red = o[0];
+            o[0] = o[2];
+            o[2] = red;
+        }
+    }
     return NULL;
 }
 
@@ -446,7 +456,7 @@ static void *render_part_main(void *arg)
  * position only, so the slices give the same pixels as one call). */
 static void render_threads(const struct jpip_image *img, unsigned discard, const struct vw_view *v,
                            struct vw_rect r, int colour, const unsigned map[3],
-                           const struct vw_levels lv[3], uint8_t *rgba, unsigned nthreads)
+                           const struct vw_levels lv[3], int bgr, uint8_t *rgba, unsigned nthreads)
 {
     enum { PARTS_MAX = 8 };
     struct render_part part[PARTS_MAX];
@@ -460,8 +470,8 @@ static void render_threads(const struct jpip_image *img, unsigned discard, const
     for (unsigned k = 0; k < n; k++) {
         const int y0 = r.y0 + (int)((int64_t)h * k / n),
                   y1 = r.y0 + (int)((int64_t)h * (k + 1) / n);
-        part[k] = (struct render_part){img,    discard, v,  r,
-                                       colour, map,     lv, rgba + (size_t)(y0 - r.y0) * stride};
+        part[k] = (struct render_part){
+            img, discard, v, r, colour, map, lv, bgr, rgba + (size_t)(y0 - r.y0) * stride};
         part[k].r.y0 = y0;
         part[k].r.y1 = y1;
         if (k > 0)
@@ -558,11 +568,12 @@ static void *dec_main(void *arg)
             l->auto_levels = 0;
         }
         memcpy(p.lv, l->lv, sizeof p.lv);
+        p.bgr = l->bgr;
         pthread_mutex_unlock(&l->mu);
         if (p.rgba) {
             const uint64_t t = now_us();
             render_threads(l->dimg.img, l->img_discard, &j.want.view, r, mode.colour, map, p.lv,
-                           p.rgba, l->cfg.threads);
+                           p.bgr, p.rgba, l->cfg.threads);
             if (l->cfg.verbose > 1)
                 fprintf(stderr, "jpip-view: +%.1f ms: view %llu resampled in %.1f ms\n",
                         (double)(now_us() - l->t0_us) / 1000.0, (unsigned long long)j.want.id,
@@ -727,6 +738,13 @@ void loader_viewport(struct loader *l, int w, int h)
     pthread_mutex_lock(&l->mu);
     l->vp_w = w;
     l->vp_h = h;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void loader_pixel_order(struct loader *l, int bgr)
+{
+    pthread_mutex_lock(&l->mu);
+    l->bgr = bgr;
     pthread_mutex_unlock(&l->mu);
 }
 

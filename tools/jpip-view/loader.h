@@ -52,7 +52,8 @@ struct vw_patch {
     struct vw_levels lv[3];
     uint64_t databin_bytes;            /* cache data behind it */
     uint64_t decode_us, decode_cpu_us; /* the decode behind it: wall time, process CPU time */
-    uint8_t *rgba;                     /* owned by the patch: free() it */
+    int bgr;       /* pixels are B,G,R,255 bytes (else R,G,B,255): see loader_pixel_order */
+    uint8_t *rgba; /* owned by the patch: free() it */
 };
 
 struct loader_status {
@@ -76,6 +77,9 @@ void loader_stop(struct loader *l);
 int loader_info(struct loader *l, struct vw_image *im, struct vw_want *first);
 /* The viewport size used until the facts are known (for the fitted first view). */
 void loader_viewport(struct loader *l, int w, int h);
+/* Write later pictures' pixels as B,G,R,255 (bgr = 1: the byte order of most windows' 32-bit
+ * formats on little-endian machines, so drawing them needs no conversion) or R,G,B,255. */
+void loader_pixel_order(struct loader *l, int bgr);
 void loader_want(struct loader *l, const struct vw_want *w);
 /* The window/level now used for rendering; set them (patches are rendered again). */
 void loader_levels(struct loader *l, struct vw_levels lv[3]);

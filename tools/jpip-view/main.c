@@ -225,6 +225,8 @@ int main(int argc, char **argv)
     SDL_RendererInfo ri;
     SDL_GetRendererInfo(u.ren, &ri);
     u.soft = strcmp(ri.name, "software") == 0;
+    ui_pick_pixel_format(&u);
+    loader_pixel_order(u.ld, u.tex_bgr);
     if (o.stats) {
         fprintf(stderr, "jpip-view: stats: window open %.1f ms after start (%s renderer)\n",
                 (double)(ui_now_us() - u.t0_us) / 1000.0, ri.name);

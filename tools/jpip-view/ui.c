@@ -247,11 +247,35 @@ static void tile_free(struct ui_tile *t)
     memset(t, 0, sizeof *t);
 }
 
+void ui_pick_pixel_format(struct ui *u)
+{
+    /* Pictures in the window's own 32-bit format are drawn (and scaled, by the software
+     * renderer) without a per-pixel conversion. On little-endian machines RGB888 and ARGB8888
+     * are B,G,R,x in memory, BGR888 and ABGR8888 R,G,B,x. */
+    const uint32_t f = SDL_GetWindowPixelFormat(u->win);
+    const int le = SDL_BYTEORDER == SDL_LIL_ENDIAN;
+    u->tex_format = SDL_PIXELFORMAT_RGBA32;
+    u->tex_bgr = 0;
+    if (le && (f == SDL_PIXELFORMAT_RGB888 || f == SDL_PIXELFORMAT_ARGB8888)) {
+        u->tex_format = f;
+        u->tex_bgr = 1;
+    } else if (le && (f == SDL_PIXELFORMAT_BGR888 || f == SDL_PIXELFORMAT_ABGR8888)) {
+        u->tex_format = f;
+    }
+}
+
 static int upload(struct ui *u, struct ui_tile *t, struct vw_patch *p)
 {
     const int w = p->r.x1 - p->r.x0, h = p->r.y1 - p->r.y0;
+    if (p->bgr != u->tex_bgr) /* drawn before the window's format was known */
+        for (uint8_t *o = p->rgba, *end = p->rgba + (size_t)w * h * 4; o < end; o += 4) {
+            const uint8_t red = o[0];
+            o[0] = o[2];
+            o[2] = red;
+        }
     SDL_Texture *tex =
-        SDL_CreateTexture(u->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STATIC, w, h);
+        SDL_CreateTexture(u->ren, u->tex_format ? u->tex_format : SDL_PIXELFORMAT_RGBA32,
+                          SDL_TEXTUREACCESS_STATIC, w, h);
     if (!tex || SDL_UpdateTexture(tex, NULL, p->rgba, 4 * w) != 0) {
         if (tex)
             SDL_DestroyTexture(tex);

@@ -42,6 +42,8 @@ struct ui {
     int help, dirty, quit;
     int status_dirty;    /* only the status line changed: redrawn at most 10 times a second */
     int soft;            /* SDL's software renderer: scale pictures without filtering */
+    uint32_t tex_format; /* pictures' texture format: the window's when it is 32-bit RGB */
+    int tex_bgr;         /* its byte order is B,G,R,x (else R,G,B,x) */
     uint64_t present_us; /* the last frame */
     /* status */
     struct loader_status st;
@@ -60,6 +62,8 @@ uint64_t ui_now_us(void);
 void ui_event(struct ui *u, const SDL_Event *ev, uint32_t wake_event);
 /* The window is now w x h pixels (the viewport loses the status line). */
 void ui_resized(struct ui *u, int w, int h);
+/* Choose the pictures' texture format from the window's (call once the window exists). */
+void ui_pick_pixel_format(struct ui *u);
 /* Take what the loader has (image facts, pictures, status). */
 void ui_poll(struct ui *u);
 /* Draw a frame (not presented). */
