@@ -36,6 +36,8 @@
 #include <jpip/decode.h>
 #include <jpip/index.h>
 
+#include "codestream/codestream.h"
+#include "databin/window.h"
 #include "stream/stream_reader.h"
 
 struct mem {
@@ -118,6 +120,38 @@ static int on_eor(void *u, uint8_t reason, const uint8_t *body, size_t len)
     jpip__eor_encode(reason, e, sizeof e, &n);
     mem_put(&w->out, e, n);
     return JPIP_OK;
+}
+
+/* The view's resolution and region on the original image, for decoding the original file as
+ * the reference (the client's own rebuild may be shrunk or cropped: its geometry is not the
+ * original's). */
+static int reference_options(struct jpip_client *c, const struct jpip_view *v,
+                             struct jpip_decode_options *o)
+{
+    const uint8_t *mh;
+    size_t mhl;
+    if (jpip_client_main_header(c, &mh, &mhl) != JPIP_OK)
+        return -1;
+    struct jpip__mainhdr hdr;
+    struct jpip__err err;
+    if (jpip__mainhdr_parse(&hdr, mh, mhl, 0, NULL, &err) != JPIP_OK) {
+        jpip__mainhdr_free(&hdr, NULL);
+        return -1;
+    }
+    struct jpip__window_req q = {0};
+    if (v->fx && v->fy) {
+        q.has_fsiz = 1, q.fx = v->fx, q.fy = v->fy, q.round = v->round;
+        q.has_roff = 1, q.ox = v->ox, q.oy = v->oy;
+        q.has_rsiz = v->sx && v->sy, q.sx = v->sx, q.sy = v->sy;
+    }
+    struct jpip__window w;
+    jpip__window_resolve(&hdr.siz, jpip__window_dmax(&hdr), &q, &w);
+    jpip__mainhdr_free(&hdr, NULL);
+    memset(o, 0, sizeof *o);
+    o->reduce = w.discard;
+    o->x0 = w.canvas.x0, o->y0 = w.canvas.y0, o->x1 = w.canvas.x1, o->y1 = w.canvas.y1;
+    o->jp2 = 1;
+    return w.empty ? -1 : 0;
 }
 
 static double psnr(const struct jpip_image *a, const struct jpip_image *b)
@@ -325,9 +359,12 @@ int main(int argc, char **argv)
                         jpip_client_errmsg(c)[0] ? jpip_client_errmsg(c) : jpip_strerror(r0));
             if (r0 == JPIP_OK) {
                 jpip_client_free(c, cs);
-                const struct jpip_decode_options o = {
-                    .reduce = g.discard, .x0 = g.x0, .y0 = g.y0, .x1 = g.x1, .y1 = g.y1, .jp2 = 1};
-                const int r1 = jpip_client_decode(c, NULL, 0, 1, &mine, err, sizeof err);
+                struct jpip_decode_options o;
+                int r1 = jpip_client_decode(c, NULL, 0, 1, &mine, err, sizeof err);
+                if (r1 == JPIP_OK && reference_options(c, v, &o) != 0) {
+                    r1 = JPIP_EINVAL;
+                    snprintf(err, sizeof err, "no main header for the reference's geometry");
+                }
                 const int r2 =
                     r1 == JPIP_OK ? jpip_decode(orig, orig_len, &o, &ref, err, sizeof err) : r1;
                 if (r2 == JPIP_OK)
