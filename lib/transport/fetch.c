@@ -52,6 +52,9 @@ struct jpip_fetch {
     int elsewhere; /* sent to the host JPIP-cnew named, not the URL's */
     enum stop stop;
     int stop_rc;
+    /* the start of a refused response's body: the server's reason when it is plain text */
+    char reason[256];
+    size_t reason_len;
     /* totals */
     uint64_t bytes, responses;
     int http_status;
@@ -125,6 +128,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user)
     return n;
 }
 
+static int plain_text(const struct jpip__buf *headers);
+
 /* Give the core the status and header lines. Returns 0, or -1 when the transfer must stop. */
 static int begin(struct jpip_fetch *f)
 {
@@ -144,9 +149,61 @@ static int begin(struct jpip_fetch *f)
     if (rc < 0) {
         f->stop = STOP_STATUS;
         f->stop_rc = rc;
-        return -1;
+        /* Keep reading the start of a plain-text body: it says why (jpipd sends one line). */
+        return plain_text(&f->headers) ? 0 : -1;
     }
     return 0;
+}
+
+/* Whether s starts with lower (lower-case ASCII), ignoring ASCII case. */
+static int starts_ci(const char *s, const char *lower)
+{
+    for (; *lower; s++, lower++) {
+        const char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
+        if (c != *lower)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the response headers ("Name: value\r\n" lines, NUL-terminated) declare a text/plain
+ * body. */
+static int plain_text(const struct jpip__buf *headers)
+{
+    for (const char *h = (const char *)headers->data; h && *h;) {
+        if (starts_ci(h, "content-type:")) {
+            h += 13;
+            while (*h == ' ' || *h == '\t')
+                h++;
+            return starts_ci(h, "text/plain");
+        }
+        const char *e = strchr(h, '\n');
+        h = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* The server's reason for refusing: the first line of the body kept by on_body, printable ASCII
+ * only; "" when there is none. */
+static const char *reason_line(struct jpip_fetch *f)
+{
+    size_t n = 0;
+    while (n < f->reason_len && f->reason[n] != '\n' && f->reason[n] != '\r')
+        n++;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)f->reason[i] < 0x20 || (unsigned char)f->reason[i] > 0x7e)
+            f->reason[i] = '?';
+    f->reason[n < sizeof f->reason ? n : sizeof f->reason - 1] = '\0';
+    return f->reason;
+}
+
+/* The error for a response the core refused, with the server's reason when it gave one. */
+static int refused(struct jpip_fetch *f)
+{
+    const char *why = reason_line(f);
+    if (!why[0])
+        return jpip__errf(&f->err, JPIP_EIO, "%s", jpip_client_errmsg(f->client));
+    return jpip__errf(&f->err, JPIP_EIO, "%s: %s", jpip_client_errmsg(f->client), why);
 }
 
 static int report(struct jpip_fetch *f, int response_done)
@@ -166,6 +223,12 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user)
     size_t n = size * nmemb;
     if (!f->begun && begin(f) < 0)
         return 0;
+    if (f->stop == STOP_STATUS) { /* a refused response's reason: its first bytes only */
+        const size_t room = sizeof f->reason - 1 - f->reason_len, k = n < room ? n : room;
+        memcpy(f->reason + f->reason_len, ptr, k);
+        f->reason_len += k;
+        return f->reason_len < sizeof f->reason - 1 && !memchr(ptr, '\n', n) ? n : 0;
+    }
     size_t take = n;
     if (f->cfg.max_bytes && f->bytes + n > f->cfg.max_bytes) {
         take = (size_t)(f->cfg.max_bytes - f->bytes);
@@ -491,6 +554,7 @@ static int send_request(struct jpip_fetch *f, CURLcode *cc)
     f->begun = 0;
     f->stop = STOP_NONE;
     f->stop_rc = 0;
+    f->reason_len = 0;
     f->curl_err[0] = '\0';
     jpip__buf_reset(&f->headers);
     CURL *h = f->curl;
@@ -555,7 +619,7 @@ static int run_loop(struct jpip_fetch *f)
         case STOP_USER:
             connection_failed(f, cc);
             return jpip__errf(&f->err, JPIP_AGAIN, "stopped by the caller");
-        case STOP_STATUS: return jpip__errf(&f->err, JPIP_EIO, "%s", jpip_client_errmsg(f->client));
+        case STOP_STATUS: return refused(f);
         case STOP_FEED:
             connection_failed(f, cc);
             return jpip__errf(&f->err, f->stop_rc == JPIP_ENOMEM ? JPIP_ENOMEM : JPIP_EPROTOCOL,
@@ -571,7 +635,7 @@ static int run_loop(struct jpip_fetch *f)
         if (f->stop == STOP_NONE && cc == CURLE_OK) {
             if (!f->begun && begin(f) < 0) {
                 if (f->stop == STOP_STATUS)
-                    return jpip__errf(&f->err, JPIP_EIO, "%s", jpip_client_errmsg(f->client));
+                    return refused(f);
                 if (f->stop == STOP_HEADERS)
                     return jpip__errf(&f->err, JPIP_EPROTOCOL, "response headers too long");
             }

@@ -37,3 +37,20 @@ if(TARGET jpipd)
     COMMAND ${JPIP_BASH} ${CMAKE_CURRENT_LIST_DIR}/security_test.sh $<TARGET_FILE:jpipd>)
   set_tests_properties(e2e.security PROPERTIES LABELS e2e TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
+
+# A disk read error: eio_preload.c makes pread fail with EIO on part of one file while a trigger
+# file exists (LD_PRELOAD; test-only).
+if(TARGET jpipd AND TARGET jpip-get AND TARGET mkimage)
+  add_library(eio_preload MODULE ${CMAKE_CURRENT_LIST_DIR}/eio_preload.c)
+  target_link_libraries(eio_preload PRIVATE ${CMAKE_DL_LIBS})
+  jpip_warnings(eio_preload)
+  # The preload must not carry the sanitizers' runtime: jpipd's own comes first.
+  set_target_properties(eio_preload PROPERTIES PREFIX "")
+  target_compile_options(eio_preload PRIVATE -fno-sanitize=all)
+  target_link_options(eio_preload PRIVATE -fno-sanitize=all)
+  add_test(NAME e2e.disk_error
+    COMMAND ${JPIP_BASH} ${CMAKE_CURRENT_LIST_DIR}/disk_error_test.sh
+            $<TARGET_FILE:jpipd> $<TARGET_FILE:jpip-get> $<TARGET_FILE:mkimage>
+            $<TARGET_FILE:eio_preload>)
+  set_tests_properties(e2e.disk_error PROPERTIES LABELS e2e TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
