@@ -13,12 +13,10 @@ set -u
 info=${1:?usage}
 check=${2:?usage}
 mkimage=${3:?usage}
-command -v opj_compress >/dev/null 2>&1 || { echo "skip: opj_compress not found"; exit 77; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/annexi_test.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools opj_compress
+e2e_init annexi_test
 
 "$mkimage" -w 333 -h 250 -c 3 -b 8 "$tmp/rgb.ppm" || exit 1
 "$mkimage" -w 200 -h 150 -c 1 -b 16 "$tmp/grey16.pgm" || exit 1

@@ -11,7 +11,8 @@
 # index instead of walking the file again.
 #
 # Usage: cluster_test.sh JPIPD JPIP_GET MKIMAGE DEPLOY_DIR
-# Exits 77 (skip) when haproxy or the OpenJPEG tools are missing. Prints "N passed, M failed".
+# Exits 77 (skip) when haproxy or the OpenJPEG tools are missing. Prints "cluster: N checks passed,
+# M failed".
 set -u
 
 jpipd=${1:?usage: cluster_test.sh JPIPD JPIP_GET MKIMAGE DEPLOY_DIR}
@@ -19,32 +20,14 @@ get=${2:?usage}
 mkimage=${3:?usage}
 deploy=${4:?usage}
 
-for tool in opj_decompress opj_compress haproxy curl; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_cluster_test.XXXXXX") || exit 1
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    echo "FAIL: $*" >&2
-    failed=$((failed + 1))
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools opj_decompress opj_compress haproxy curl
+e2e_init jpip_cluster_test
 
 # ---- the image and the reference decodes ----
-mkdir -p "$tmp/img" "$tmp/idx"
+root=$tmp/img
+mkdir -p "$root" "$tmp/idx"
 "$mkimage" -w 1024 -h 768 -c 3 -seed 5 "$tmp/in.ppm" || exit 1
 opj_compress -i "$tmp/in.ppm" -o "$tmp/img/big.jp2" -t 256,256 -r 40,10,2 -p RPCL \
     -c '[64,64]' >/dev/null || exit 1
@@ -60,32 +43,14 @@ for i in 0 1 2; do
 done
 
 # ---- servers ----
-# start_jpipd NAME ARGS...: a jpipd on a free port; sets PORT and remembers its pid.
-start_jpipd() {
-    local name=$1
-    shift
-    "$jpipd" --root "$tmp/img" --log-level info "$@" >"$tmp/$name.out" 2>"$tmp/$name.log" &
-    local pid=$!
-    pids+=("$pid")
-    eval "pid_$name=$pid"
-    for _ in $(seq 100); do
-        PORT=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.out")
-        [ -n "$PORT" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    echo "jpipd $name did not start: $(cat "$tmp/$name.log")" >&2
-    exit 1
-}
-
 backend_args=(--index-dir "$tmp/idx" --client-rate 400000)
 for b in 1 2 3; do
-    start_jpipd "b$b" --listen 127.0.0.1:0 --cid-prefix "b$b-" "${backend_args[@]}"
-    eval "port_b$b=$PORT"
+    jpipd_start "b$b" --log-level info --cid-prefix "b$b-" "${backend_args[@]}"
+    eval "port_b$b=$port pid_b$b=$pid"
 done
-start_jpipd front --listen 127.0.0.1:0 --delegate "127.0.0.1:$port_b1" \
+jpipd_start front --log-level info --delegate "127.0.0.1:$port_b1" \
     --delegate "127.0.0.1:$port_b2" --delegate "127.0.0.1:$port_b3"
-port_front=$PORT
+port_front=$port
 
 # A free port for HAProxy: one nobody answers on.
 port_hap=
@@ -103,15 +68,8 @@ sed -e "s|bind 127.0.0.1:8080|bind 127.0.0.1:$port_hap|" \
 haproxy -c -f "$tmp/haproxy.cfg" >/dev/null 2>&1 || fail "deploy/haproxy.cfg does not load"
 haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 &
 pids+=("$!")
-ok=
-for _ in $(seq 100); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_hap/healthz")" = 200 ]; then
-        ok=1
-        break
-    fi
-    sleep 0.1
-done
-[ -n "$ok" ] || {
+hap_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_hap/healthz")" = 200 ]; }
+wait_for 100 "" hap_up || {
     echo "haproxy did not start: $(cat "$tmp/haproxy.log")" >&2
     exit 1
 }
@@ -158,13 +116,12 @@ round() {
 
 round front "http://127.0.0.1:$port_front" b1
 # b1 comes back on its port with the same index folder: it must reuse the saved index.
-start_jpipd b1 --listen "127.0.0.1:$port_b1" --cid-prefix b1- "${backend_args[@]}"
+jpipd_start -p "$port_b1" b1_again --log-level info --cid-prefix b1- "${backend_args[@]}"
 curl -s -o /dev/null "http://127.0.0.1:$port_b1/big.jp2?fsiz=64,48"
-if grep -q "index of big.jp2: loaded" "$tmp/b1.log"; then pass; else
-    fail "the restarted back-end did not load the saved index: $(grep -i index "$tmp/b1.log")"
+if grep -q "index of big.jp2: loaded" "$tmp/b1_again.err"; then pass; else
+    fail "the restarted back-end did not load the saved index: $(grep -i index "$tmp/b1_again.err")"
 fi
 sleep 2.5 # HAProxy's and the front's health checks see b1 again
 round haproxy "http://127.0.0.1:$port_hap" b2
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary cluster

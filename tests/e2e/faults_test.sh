@@ -30,38 +30,11 @@ fclient=${3:?$usage}
 mkimage=${4:?$usage}
 relay=${5:?$usage}
 
-for tool in curl opj_compress opj_decompress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_faults_test.XXXXXX") || exit 1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools curl opj_compress opj_decompress
+e2e_init jpip_faults_test
 jpid=
-bg=()
-cleanup() {
-    local p
-    for p in "${bg[@]}"; do
-        kill "$p" 2>/dev/null
-    done
-    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-pass() { checks=$((checks + 1)); }
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
 
 # ---- images and their references ----
 echo "faults: $SECONDS s: images and their references"
@@ -96,43 +69,11 @@ ref "$root/big.j2k" "$tmp/ref/big_r2.ppm" -r 2
 ref "$root/big.j2k" "$tmp/ref/big_mid.ppm" -d 300,300,800,800
 ref "$root/big.j2k" "$tmp/ref/big_corner.ppm" -d 512,0,1024,512
 
-pnm_header() { # the first four header tokens (magic, width, height, maxval), comments skipped
-    head -c 200 "$1" | tr '\n' ' ' | sed 's/#[^ ]* [^ ]*//; s/#[^ ]*//' |
-        awk '{ n = 0; for (i = 1; i <= NF && n < 4; i++) { printf "%s ", $i; n++ } }'
-}
-same_image() { # same_image A B: 0 when the headers and samples are equal
-    local a=$1 b=$2 ha hb magic w h max ch=1 bytes=1 n
-    [ -f "$a" ] && [ -f "$b" ] || return 1
-    ha=$(pnm_header "$a")
-    hb=$(pnm_header "$b")
-    [ "$ha" = "$hb" ] || return 1
-    read -r magic w h max <<<"$ha"
-    [ "$magic" = P6 ] && ch=3
-    [ "$max" -gt 255 ] && bytes=2
-    n=$((w * h * ch * bytes))
-    cmp -s <(tail -c "$n" "$a") <(tail -c "$n" "$b")
-}
-
 # ---- jpipd ----
 echo "faults: $SECONDS s: jpipd"
 start_jpipd() { # start_jpipd PORT: sets jpid, port, base
-    "$jpipd" --root "$root" --listen "127.0.0.1:$1" --log-level error \
-        >"$tmp/jpipd.out" 2>>"$tmp/jpipd.err" &
-    jpid=$!
-    port=
-    local i
-    for i in $(seq 100); do
-        port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-            "$tmp/jpipd.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        kill -0 "$jpid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: jpipd did not start: $(cat "$tmp/jpipd.err")" >&2
-        exit 1
-    fi
-    base="http://127.0.0.1:$port"
+    jpipd_start -p "$1" jpipd --log-level error
+    jpid=$pid
 }
 fetch() { # fetch NAME URL [JPIP-GET ARGS...]: jpip-get to $tmp/NAME.ppm; returns its status
     local name=$1 url=$2
@@ -160,20 +101,12 @@ alive() { # alive WHAT: the process is there and /healthz answers
         fail "after $1: jpipd is gone or /healthz says $st"
     fi
 }
-header() { grep -i "^$2:" "$1" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'; }
-relays=0
 start_relay() { # start_relay RATE: a relay to jpipd at RATE bytes/s; sets rport
     relays=$((relays + 1))
-    "$relay" "$port" -1 "$1" >"$tmp/relay$relays.out" 2>&1 &
-    bg+=($!)
-    rport=
-    local i
-    for i in $(seq 50); do
-        rport=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/relay$relays.out")
-        [ -n "$rport" ] && break
-        sleep 0.1
-    done
+    listener_start "$tmp/relay$relays.out" 50 "$relay" "$port" -1 "$1"
+    rport=$lport
 }
+relays=0
 
 start_jpipd 0
 
@@ -182,7 +115,7 @@ echo "faults: $SECONDS s: resets in the middle of responses"
 exact small_before "$tmp/ref/small.ppm" "$base/small.jp2"
 fetch reset_get "$base/small.jp2" &
 getpid=$!
-bg+=("$getpid")
+pids+=("$getpid")
 "$fclient" "$port" "/big.j2k?fsiz=1024,1024" 30 400000 >"$tmp/reset1.out" 2>&1
 rc1=$?
 "$fclient" "$port" "/big.j2k?fsiz=1024,1024&len=200000" 30 100000 >"$tmp/reset2.out" 2>&1
@@ -203,7 +136,7 @@ exact big_after_reset "$tmp/ref/big_r2.ppm" "$base/big.j2k?fsiz=256,256"
 echo "faults: $SECONDS s: a slow reader"
 curl -s --max-time 60 --limit-rate 2000 -o "$tmp/slow.b" "$base/big.j2k?fsiz=1024,1024" &
 slowpid=$!
-bg+=("$slowpid")
+pids+=("$slowpid")
 sleep 1
 exact slow_other1 "$tmp/ref/small.ppm" "$base/small.jp2"
 exact slow_other2 "$tmp/ref/big_mid.ppm" "$base/big.j2k?fsiz=1024,1024&roff=300,300&rsiz=500,500"
@@ -218,7 +151,7 @@ alive "the slow reader"
 echo "faults: $SECONDS s: a file replaced while it is served"
 cp "$tmp/src/v1.jp2" "$root/swap.jp2"
 curl -s --max-time 20 -D "$tmp/tid1.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&tid=0"
-tid1=$(header "$tmp/tid1.h" JPIP-tid)
+tid1=$(header tid1 JPIP-tid)
 check "the first version has a tid ('$tid1')" [ -n "$tid1" ]
 exact swap_old "$tmp/ref/v1.ppm" "$base/swap.jp2" --cache "$tmp/cache"
 # A slow whole-image fetch (about 3 s, through a relay) with the file renamed over in its
@@ -227,7 +160,7 @@ size1=$(wc -c <"$tmp/src/v1.jp2")
 start_relay $((size1 / 3 + 1))
 fetch swap_inflight "http://127.0.0.1:$rport/swap.jp2" --len 20000 -v &
 inpid=$!
-bg+=("$inpid")
+pids+=("$inpid")
 sleep 1
 cp "$tmp/src/v2.jp2" "$root/.swap.tmp"
 mv "$root/.swap.tmp" "$root/swap.jp2"
@@ -242,7 +175,7 @@ check "a fetch across the replacement completes (exit $rc: $(tail -n 1 "$tmp/swa
 check "a fetch across the replacement has the old or the new image, not a mix (got $which)" \
     [ "$which" != mixed ]
 curl -s --max-time 20 -D "$tmp/tid2.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&tid=$tid1"
-tid2=$(header "$tmp/tid2.h" JPIP-tid)
+tid2=$(header tid2 JPIP-tid)
 check "the old tid gets the new JPIP-tid ('$tid1' -> '$tid2')" \
     [ -n "$tid2" ] && [ "$tid2" != "$tid1" ]
 exact swap_new "$tmp/ref/v2.ppm" "$base/swap.jp2" --cache "$tmp/cache"
@@ -250,7 +183,7 @@ exact swap_new_stateless "$tmp/ref/v2.ppm" "$base/swap.jp2" --cache "$tmp/cache2
 # Rewritten in place (same inode): the next fetch with the cache of v2 gets v1's pixels.
 cat "$tmp/src/v1.jp2" >"$root/swap.jp2"
 curl -s --max-time 20 -D "$tmp/tid3.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&tid=$tid2"
-tid3=$(header "$tmp/tid3.h" JPIP-tid)
+tid3=$(header tid3 JPIP-tid)
 check "an in-place rewrite also changes the tid ('$tid2' -> '$tid3')" \
     [ -n "$tid3" ] && [ "$tid3" != "$tid2" ]
 exact swap_inplace "$tmp/ref/v1.ppm" "$base/swap.jp2" --cache "$tmp/cache"
@@ -268,7 +201,7 @@ cp "$root/big.j2k" "$root/cut.j2k"
 curl -s --max-time 5 --limit-rate 200000 -o "$tmp/cut_inflight.b" -w '%{http_code}' \
     "$base/cut.j2k?fsiz=1024,1024" >"$tmp/cut_inflight.code" 2>/dev/null &
 cutpid=$!
-bg+=("$cutpid")
+pids+=("$cutpid")
 sleep 1
 truncate -s 100000 "$root/cut.j2k"
 exact cut_other "$tmp/ref/small.ppm" "$base/small.jp2"
@@ -330,11 +263,12 @@ for i in 0 1 2 3; do
     fetch "${names[$i]}" "http://127.0.0.1:$rport/big.j2k?${queries[$i]}" --retries 10 -v \
         ${extra[$i]} &
     kpids+=($!)
-    bg+=($!)
+    pids+=($!)
 done
 sleep 1
 kill -9 "$jpid"
 wait "$jpid" 2>/dev/null
+forget "$jpid"
 jpid=
 sleep 0.5
 start_jpipd "$port"
@@ -348,24 +282,12 @@ done
 check "killed: at least one client retried" grep -qh 'retry' "$tmp"/k_*.err
 alive "the restart"
 
-kill -TERM "$jpid"
-rc=124
-for _ in $(seq 100); do
-    if ! kill -0 "$jpid" 2>/dev/null; then
-        wait "$jpid"
-        rc=$?
-        break
-    fi
-    sleep 0.1
-done
+stop "$jpid" 10
+rc=$?
 jpid=
 check "jpipd exits 0 on SIGTERM (got $rc)" [ "$rc" = 0 ]
 reports=$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$tmp/jpipd.err")
 check "no sanitizer report in jpipd's stderr ($reports)" [ "$reports" = 0 ]
 
-if [ "$failures" != 0 ]; then
-    echo "--- jpipd stderr:" >&2
-    tail -n 40 "$tmp/jpipd.err" >&2
-fi
-echo "faults: $checks checks passed, $failures failed"
-[ "$failures" = 0 ]
+[ "$failures" = 0 ] || show_logs 40 "$tmp/jpipd.err"
+summary faults

@@ -12,39 +12,16 @@ set -u
 
 get=${1:?usage: jpip_get_hostile_test.sh JPIP_GET HOSTILE_HTTPD}
 hostile=${2:?usage: jpip_get_hostile_test.sh JPIP_GET HOSTILE_HTTPD}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_get_hostile.XXXXXX") || exit 1
-hpid=
-cleanup() {
-    [ -n "$hpid" ] && kill "$hpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then passed=$((passed + 1)); else
-        echo "FAIL: $what" >&2
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init jpip_get_hostile
 
 for mode in badsize shortchunk hugechunk shortclen longheader badstatus wrongtype silence; do
-    "$hostile" "$mode" >"$tmp/$mode.port" 2>&1 &
-    hpid=$!
-    port=
-    for _ in $(seq 200); do
-        port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/$mode.port")
-        [ -n "$port" ] && break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: $mode: hostile_httpd did not start: $(cat "$tmp/$mode.port")" >&2
-        failed=$((failed + 1))
+    if ! listener_start "$tmp/$mode.port" 200 "$hostile" "$mode"; then
+        fail "$mode: hostile_httpd did not start: $(cat "$tmp/$mode.port")"
         continue
     fi
+    hpid=$lpid port=$lport
     url="http://127.0.0.1:$port/a.jp2?fsiz=64,64"
     for run in 1 2; do
         timeout 60 "$get" --cache "$tmp/cache" --retries 1 --timeout 3 "$url" \
@@ -65,10 +42,7 @@ for mode in badsize shortchunk hugechunk shortclen longheader badstatus wrongtyp
         ;;
     esac
     echo "$mode: $reason"
-    kill "$hpid" 2>/dev/null
-    wait "$hpid" 2>/dev/null
-    hpid=
+    stop "$hpid" >/dev/null
 done
 
-echo "jpip_get_hostile: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary jpip_get_hostile

@@ -13,7 +13,8 @@
 # (verification, --cacert, --insecure), and the exit codes.
 #
 # Usage: jpip_get_test.sh JPIP_GET JPIPD JPIP_INFO CORPUS_DIR [CUT_PROXY]
-# Exits 77 (skip) when jpipd or the OpenJPEG tools are missing. Prints "N passed, M failed".
+# Exits 77 (skip) when jpipd or the OpenJPEG tools are missing. Prints "jpip_get: N checks passed,
+# M failed".
 set -u
 
 get=${1:?usage: jpip_get_test.sh JPIP_GET JPIPD JPIP_INFO CORPUS_DIR}
@@ -22,12 +23,9 @@ info=${3:?usage: jpip_get_test.sh JPIP_GET JPIPD JPIP_INFO CORPUS_DIR}
 corpus=${4:?usage: jpip_get_test.sh JPIP_GET JPIPD JPIP_INFO CORPUS_DIR}
 cut_proxy=${5:-}
 
-for tool in opj_decompress opj_compress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools opj_decompress opj_compress
 for exe in "$get" "$jpipd" "$info"; do
     if [ ! -x "$exe" ]; then
         echo "skip: $exe not built"
@@ -35,33 +33,8 @@ for exe in "$get" "$jpipd" "$info"; do
     fi
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_get_test.XXXXXX") || exit 1
+e2e_init jpip_get_test
 jpid=
-bgpid=
-ppid_=
-tlspid=
-cleanup() {
-    [ -n "$tlspid" ] && kill "$tlspid" 2>/dev/null
-    [ -n "$bgpid" ] && kill "$bgpid" 2>/dev/null
-    [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null
-    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-skipped=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    echo "FAIL: $*" >&2
-    failed=$((failed + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
 
 # Without the generated corpus (run by hand), make two small files of our own.
 if [ ! -f "$corpus/MANIFEST" ]; then
@@ -77,34 +50,14 @@ if [ ! -f "$corpus/MANIFEST" ]; then
 fi
 
 # ---- jpipd ----
-# start_jpipd PORT: run jpipd over the corpus in the background; sets jpid and port.
+root=$corpus
+# start_jpipd PORT: run jpipd over the corpus in the background; sets jpid, port and base.
 start_jpipd() {
-    local want=$1 i
-    "$jpipd" --root "$corpus" --listen "127.0.0.1:$want" --log-level error \
-        >"$tmp/jpipd.out" 2>>"$tmp/jpipd.err" &
-    jpid=$!
-    port=
-    for i in $(seq 100); do
-        port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-            "$tmp/jpipd.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        kill -0 "$jpid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: jpipd did not start: $(cat "$tmp/jpipd.err")" >&2
-        exit 1
-    fi
-}
-stop_jpipd() {
-    [ -n "$jpid" ] || return
-    kill "$jpid" 2>/dev/null
-    wait "$jpid" 2>/dev/null
-    jpid=
+    jpipd_start -p "$1" jpipd --log-level error
+    jpid=$pid
 }
 
 start_jpipd 0
-base="http://127.0.0.1:$port"
 
 # ---- image facts from jpip-info --json ----
 # facts FILE: W H X0 Y0 (image area), NC, LAYERS, LEVELS, ALIKE (1 when every component has
@@ -154,32 +107,6 @@ area() { # area D OX OY SX SY -> sets AREA "x0,y0,x1,y1"
     [ "$x1" -gt $((X0 + W)) ] && x1=$((X0 + W))
     [ "$y1" -gt $((Y0 + H)) ] && y1=$((Y0 + H))
     AREA="$x0,$y0,$x1,$y1"
-}
-
-# ---- image comparison ----
-# PNM headers differ only in comments (opj_decompress writes its version in one): compare the
-# magic, size and maxval, then the raster bytes.
-pnm_header() {
-    head -c 200 "$1" | LC_ALL=C tr -c '\n[:print:]' '.' | grep -v '^#' | head -n 3 | tr '\n' ' '
-}
-same_image() { # same_image A B: 0 when equal
-    local a=$1 b=$2
-    [ -f "$a" ] && [ -f "$b" ] || return 1
-    case $a in
-    *.raw | *.rawl) cmp -s "$a" "$b" ;;
-    *)
-        local ha hb magic w h max ch=1 bytes=1 n
-        ha=$(pnm_header "$a")
-        hb=$(pnm_header "$b")
-        [ "$ha" = "$hb" ] || return 1
-        read -r magic w h max <<<"$ha"
-        [ "$magic" = P6 ] && ch=3
-        [ "$max" -gt 255 ] && bytes=2
-        n=$((w * h * ch * bytes))
-        [ "$(wc -c <"$a")" -ge "$n" ] && [ "$(wc -c <"$b")" -ge "$n" ] || return 1
-        cmp -s <(tail -c "$n" "$a") <(tail -c "$n" "$b")
-        ;;
-    esac
 }
 
 # view FILE NAME EXT FIELDS -- OPJ_ARGS...: fetch FIELDS with jpip-get, decode the original
@@ -364,20 +291,9 @@ done
 
 # start_proxy CUT RATE: the relay (jpip_get_cut_proxy) in front of jpipd; sets ppid_, pport.
 start_proxy() {
-    "$cut_proxy" "${base##*:}" "$1" "$2" >"$tmp/proxy.out" 2>&1 &
-    ppid_=$!
-    pport=
-    local i
-    for i in $(seq 50); do
-        pport=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/proxy.out")
-        [ -n "$pport" ] && break
-        sleep 0.1
-    done
-}
-stop_proxy() {
-    kill "$ppid_" 2>/dev/null
-    wait "$ppid_" 2>/dev/null
-    ppid_=
+    listener_start "$tmp/proxy.out" 50 "$cut_proxy" "${base##*:}" "$1" "$2"
+    ppid_=$lpid
+    pport=$lport
 }
 
 facts "$corpus/$big"
@@ -394,16 +310,18 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
         "$get" -v --retries 8 "$@" "http://127.0.0.1:$pport/$big" -o "$tmp/k_$name.ppm" \
             2>"$tmp/k_$name.err" &
         bgpid=$!
+        pids+=("$bgpid")
         sleep 1.2
         kill -9 "$jpid"
         wait "$jpid" 2>/dev/null
+        forget "$jpid"
         jpid=
         sleep 0.4
         start_jpipd "${base##*:}"
         local rc=0
         wait "$bgpid" || rc=$?
-        bgpid=
-        stop_proxy
+        forget "$bgpid"
+        stop "$ppid_"
         check "kill $name: jpip-get completes (exit $rc: $(grep -v '^jpip-get: view' "$tmp/k_$name.err" | tail -n 1))" [ $rc = 0 ]
         if [ "$name" != body ]; then
             # With len= the view takes many requests, and the kill falls among them. (A
@@ -422,18 +340,19 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
     "$get" --cache "$tmp/icache" "http://127.0.0.1:$pport/$big" -o "$tmp/int.ppm" \
         2>"$tmp/int.err" &
     bgpid=$!
+    pids+=("$bgpid")
     sleep 1.5
     kill -INT "$bgpid"
     rc=0
     wait "$bgpid" || rc=$?
-    bgpid=
+    forget "$bgpid"
     check "SIGINT: exit 4 (got $rc)" [ $rc = 4 ]
     check "SIGINT: says the cache is saved" grep -q 'interrupted; the cache is saved' "$tmp/int.err"
     got=$(summary_field "$tmp/int.err" 'data-bin bytes')
     # The same URL (the cache file is keyed by host and port): through the relay again.
     "$get" --cache "$tmp/icache" "http://127.0.0.1:$pport/$big" -o "$tmp/int2.ppm" 2>"$tmp/int2.err"
     check "after SIGINT: the next run completes" [ $? = 0 ]
-    stop_proxy
+    stop "$ppid_"
     rest=$(summary_field "$tmp/int2.err" 'data-bin bytes')
     check "after SIGINT: only the rest is fetched ($got + $rest)" [ "$got" -gt 0 ] &&
         [ "$(summary_field "$tmp/int2.err" 'cache hits')" -gt 0 ] &&
@@ -447,7 +366,7 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
     start_proxy 100000 0
     "$get" -v "http://127.0.0.1:$pport/$big" -o "$tmp/cut.ppm" 2>"$tmp/cut.err"
     rc=$?
-    stop_proxy
+    stop "$ppid_"
     check "cut body: exit 0 (got $rc: $(tail -n 1 "$tmp/cut.err"))" [ $rc = 0 ]
     check "cut body: one broken response" grep -q ', 1 broken responses' "$tmp/cut.err"
     check "cut body: no byte received twice" [ "$(summary_field "$tmp/cut.err" 'duplicate bytes')" = 0 ]
@@ -489,15 +408,10 @@ if command -v openssl >/dev/null 2>&1 &&
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
         -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/key.pem" \
         -out "$tmp/cert.pem" >"$tmp/openssl.log" 2>&1; then
-    "$jpipd" --root "$corpus" --listen 127.0.0.1:0 --log-level error --tls-cert "$tmp/cert.pem" \
-        --tls-key "$tmp/key.pem" >"$tmp/tls.out" 2>"$tmp/tls.err" &
-    tlspid=$!
-    tport=
-    for i in $(seq 100); do
-        tport=$(sed -n 's|^jpipd: serving .* on https://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$tmp/tls.out")
-        [ -n "$tport" ] && break
-        sleep 0.1
-    done
+    main_base=$base main_port=$port
+    jpipd_try_start tls --log-level error --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+    tlspid=$pid tport=$port
+    base=$main_base port=$main_port
     if [ -n "$tport" ]; then
         "$get" -q --retries 0 "https://127.0.0.1:$tport/$small?$sv" -o "$tmp/tls0.ppm" 2>"$tmp/tls0.err"
         rc=$?
@@ -512,9 +426,7 @@ if command -v openssl >/dev/null 2>&1 &&
         echo "skip: jpipd did not start with TLS: $(head -n 2 "$tmp/tls.err")"
         skipped=$((skipped + 1))
     fi
-    kill "$tlspid" 2>/dev/null
-    wait "$tlspid" 2>/dev/null
-    tlspid=
+    stop "$tlspid" >/dev/null
 else
     echo "skip: openssl missing or failed; HTTPS not tested"
     skipped=$((skipped + 1))
@@ -536,9 +448,8 @@ check "--help: exit 0 and mentions --cache" grep -q -- '--cache' "$tmp/help.out"
 check "--version: exit 0" [ $? = 0 ]
 "$get" -q "$base/no_such_file.j2k" -o "$tmp/x.png" 2>/dev/null
 check "missing target: exit 2" [ $? = 2 ]
-stop_jpipd
+stop "$jpid" >/dev/null
 "$get" -q --retries 1 "$base/$small" -o "$tmp/x.png" 2>/dev/null
 check "server down: exit 2" [ $? = 2 ]
 
-echo "jpip_get: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+summary jpip_get

@@ -13,27 +13,15 @@ set -u
 tool=${1:?usage: jpip_info_test.sh JPIP_INFO [CONFORMANCE_DIR]}
 conf=${2:-}
 
-if ! command -v opj_compress >/dev/null 2>&1; then
-    echo "skip: opj_compress not found"
-    exit 77
-fi
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools opj_compress
 have_python=0
 if command -v python3 >/dev/null 2>&1; then
     have_python=1
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_info_test.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-pass() {
-    checks=$((checks + 1))
-}
+e2e_init jpip_info_test
 
 # expect_rc WANT DESCRIPTION -- CMD...: runs CMD with stdout in $tmp/out, stderr in $tmp/err.
 expect_rc() {
@@ -302,5 +290,4 @@ else
     echo "conformance: folder not present, skipped"
 fi
 
-echo "jpip_info_test: $checks checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary jpip_info_test

@@ -23,30 +23,10 @@ jpipd=${2:?}
 compare=${3:?}
 min_psnr=40
 
-if ! command -v opj_compress >/dev/null 2>&1; then
-    echo "skip: opj_compress not found"
-    exit 77
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_view_test.XXXXXX") || exit 1
-jpid=
-xpid=
-spid=
-cleanup() {
-    [ -n "$spid" ] && kill "$spid" 2>/dev/null
-    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
-    [ -n "$xpid" ] && kill "$xpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    echo "FAIL: $*" >&2
-    failed=$((failed + 1))
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools opj_compress
+e2e_init jpip_view_test
 
 # ---- an X server: the one we are given, else Xvfb on a free display ----
 if [ -z "${JPIP_VIEW_USE_DISPLAY:-}" ]; then
@@ -57,13 +37,8 @@ if [ -z "${JPIP_VIEW_USE_DISPLAY:-}" ]; then
     # -displayfd: Xvfb picks a free display number and writes it once it accepts clients.
     Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$tmp/display" \
         >"$tmp/xvfb.log" 2>&1 &
-    xpid=$!
-    for _ in $(seq 100); do
-        [ -s "$tmp/display" ] && break
-        kill -0 "$xpid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ ! -s "$tmp/display" ]; then
+    pids+=("$!")
+    if ! wait_for 100 "$!" test -s "$tmp/display"; then
         echo "skip: Xvfb did not start: $(tail -n 3 "$tmp/xvfb.log")"
         exit 77
     fi
@@ -78,7 +53,8 @@ view_env=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
     "SDL_RENDER_DRIVER=${SDL_RENDER_DRIVER:-software}")
 
 # ---- the pictures ----
-mkdir -p "$tmp/root"
+root=$tmp/root
+mkdir -p "$root"
 "$compare" --make rgb 1600 1200 >"$tmp/rgb.ppm" || exit 1
 opj_compress -i "$tmp/rgb.ppm" -o "$tmp/root/rgb.j2k" -I -t 512,512 -p RPCL -n 6 \
     -c '[128,128],[64,64]' -r 80,40,20,10,4 >/dev/null 2>&1 || { echo "FAIL: opj_compress"; exit 1; }
@@ -87,22 +63,7 @@ opj_compress -i "$tmp/grey.pgm" -o "$tmp/root/grey16.j2k" -p RPCL -n 5 -c '[64,6
     -r 20,5,1 >/dev/null 2>&1 || { echo "FAIL: opj_compress (grey)"; exit 1; }
 
 # ---- jpipd ----
-"$jpipd" --root "$tmp/root" --listen 127.0.0.1:0 --log-level error >"$tmp/jpipd.out" \
-    2>"$tmp/jpipd.err" &
-jpid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$tmp/jpipd.out" 2>/dev/null)
-    [ -n "$port" ] && break
-    kill -0 "$jpid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$port" ]; then
-    echo "FAIL: jpipd did not start: $(cat "$tmp/jpipd.err")" >&2
-    exit 1
-fi
-base="http://127.0.0.1:$port"
+jpipd_start jpipd --log-level error
 
 # run_view NAME URL SCRIPT-LINES...: run jpip-view with the script; its output in $tmp/NAME.*
 run_view() {
@@ -174,16 +135,10 @@ got=$(sed -n 's/^received \([0-9]*\) .*/\1/p' "$tmp/cached.ppm.view")
 # ---- a zoom while a long response is still coming (a server limited to 50 kB/s, one response
 # for the whole view): the response is cut, the client declares its cache on a new channel,
 # and the zoomed view is still exact ----
-"$jpipd" --root "$tmp/root" --listen 127.0.0.1:0 --log-level error --client-rate 50000 \
-    >"$tmp/slow.out" 2>&1 &
-spid=$!
-sport=
-for _ in $(seq 100); do
-    sport=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$tmp/slow.out" 2>/dev/null)
-    [ -n "$sport" ] && break
-    sleep 0.1
-done
+main_base=$base
+jpipd_try_start slowd --log-level error --client-rate 50000
+spid=$pid sport=$port
+base=$main_base
 printf '%s\n' "sleep 800" "zoom-in 250 200" "wait-complete 60" "screenshot $tmp/slow.ppm" \
     "quit" >"$tmp/slow.script"
 if timeout 120 "${view_env[@]}" "$view" --size 800x600 --len 10000000 \
@@ -192,9 +147,7 @@ if timeout 120 "${view_env[@]}" "$view" --size 800x600 --len 10000000 \
 else
     fail "slow: jpip-view failed: $(tail -n 5 "$tmp/slow.err")"
 fi
-kill "$spid" 2>/dev/null
-wait "$spid" 2>/dev/null
-spid=
+stop "$spid" >/dev/null
 
 # ---- 16-bit grey with automatic window/level ----
 s=$tmp/grey
@@ -217,5 +170,4 @@ awk -v l="$lv" 'BEGIN { split(l, a, " "); exit !(a[1] > 0 && a[2] < 8192) }' && 
 "${view_env[@]}" "$view" 'ftp://nowhere/x.jp2' >/dev/null 2>&1
 [ $? = 2 ] && pass || fail "a bad URL is not refused with exit 2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary jpip_view

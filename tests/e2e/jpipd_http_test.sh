@@ -15,38 +15,10 @@ set -u
 
 jpipd=${1:?usage: jpipd_http_test.sh JPIPD}
 
-for tool in curl opj_compress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpipd_http_test.XXXXXX") || exit 1
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-pass() {
-    checks=$((checks + 1))
-}
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools curl opj_compress
+e2e_init jpipd_http_test
 
 # ---- fixtures ----
 root=$tmp/root
@@ -64,68 +36,9 @@ ln -s ../outside/secret.jp2 "$root/escape.jp2" # a link that leads out: refused
 cp "$root/a.jp2" "$root/sub/b.jp2"
 full='fsiz=203,157'
 
-# ---- helpers ----
-# start NAME ARGS...: run jpipd in the background; sets port and pid (exits on failure).
-start() {
-    local name=$1
-    shift
-    "$jpipd" --root "$root" --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pid=$!
-    pids+=("$pid")
-    local i
-    for i in $(seq 100); do
-        if grep -q '^jpipd: serving ' "$tmp/$name.out" 2>/dev/null; then
-            break
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            break
-        fi
-        sleep 0.1
-    done
-    port=$(sed -n 's|^jpipd: serving .* on https\{0,1\}://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$tmp/$name.out")
-    if [ -z "$port" ]; then
-        echo "FAIL: jpipd ($name) did not start: $(cat "$tmp/$name.err")" >&2
-        exit 1
-    fi
-}
-
-# stop PID: SIGTERM, then wait up to 10 s; returns the exit status (or 124 after a timeout).
-stop() {
-    local p=$1 i
-    kill -TERM "$p" 2>/dev/null
-    for i in $(seq 100); do
-        if ! kill -0 "$p" 2>/dev/null; then
-            wait "$p"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null
-    return 124
-}
-
-# get NAME URL [CURL ARGS...]: headers in $tmp/NAME.h, body in $tmp/NAME.b; prints the status.
-get() {
-    local name=$1 url=$2
-    shift 2
-    curl -s --max-time 20 --path-as-is -D "$tmp/$name.h" -o "$tmp/$name.b" -w '%{http_code}' \
-        "$@" "$url"
-}
-header() { # header NAME FIELD -> value (first match, CR stripped)
-    grep -i "^$2:" "$tmp/$1.h" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
-}
-tail_hex() { # tail_hex NAME N -> the last N body bytes in hex
-    tail -c "$2" "$tmp/$1.b" | od -An -tx1 | tr -d ' \n'
-}
-size_of() {
-    wc -c <"$tmp/$1.b" | tr -d ' '
-}
-
 # ---- the default server (chunked bodies, access log, pid file) ----
-start main --access-log "$tmp/access.log" --pid-file "$tmp/jpipd.pid" --log-level debug
+jpipd_start main --access-log "$tmp/access.log" --pid-file "$tmp/jpipd.pid" --log-level debug
 main_pid=$pid
-base="http://127.0.0.1:$port"
 
 check "pid file holds the pid" [ "$(cat "$tmp/jpipd.pid" 2>/dev/null)" = "$main_pid" ]
 
@@ -246,10 +159,7 @@ check "access log line format" grep -Eq \
     "$tmp/access.log"
 mv "$tmp/access.log" "$tmp/access.log.1"
 kill -HUP "$main_pid"
-for i in $(seq 50); do
-    [ -e "$tmp/access.log" ] && break
-    sleep 0.1
-done
+wait_for 50 "" test -e "$tmp/access.log"
 get hup "$base/healthz" >/dev/null
 sleep 0.2
 check "SIGHUP reopened the access log" grep -q '"/healthz" 200' "$tmp/access.log"
@@ -260,7 +170,7 @@ check "SIGTERM: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "pid file removed at exit" [ ! -e "$tmp/jpipd.pid" ]
 
 # ---- --content-length ----
-start cl --content-length
+jpipd_start cl --content-length
 st=$(get cl "http://127.0.0.1:$port/a.jp2?$full")
 check "--content-length: 200 (got $st)" [ "$st" = 200 ]
 check "--content-length: Content-Length equals the body" \
@@ -274,7 +184,7 @@ if command -v openssl >/dev/null 2>&1 &&
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
         -subj /CN=127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >"$tmp/openssl.log" 2>&1
 then
-    start tls --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
+    jpipd_start tls --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem"
     check "HTTPS start line says https" grep -q "^jpipd: serving .* on https://" "$tmp/tls.out"
     st=$(get tls "https://127.0.0.1:$port/a.jp2?$full" -k)
     check "HTTPS: 200 (got $st)" [ "$st" = 200 ]
@@ -316,15 +226,7 @@ check "config error names file and line" grep -q 'bad.conf:3:' "$tmp/badconf.err
 check "--sample-config lists max-query-bytes" grep -q '^max-query-bytes = 65536$' \
     "$tmp/sample.conf"
 printf 'root = %s\nlisten = 127.0.0.1:0\ncontent-length = yes\n' "$root" >"$tmp/good.conf"
-"$jpipd" --config "$tmp/good.conf" >"$tmp/conf.out" 2>"$tmp/conf.err" &
-pid=$!
-pids+=("$pid")
-for i in $(seq 100); do
-    grep -q '^jpipd: serving ' "$tmp/conf.out" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
-port=$(sed -n 's|^jpipd: serving .*:\([0-9]*\)/$|\1|p' "$tmp/conf.out")
+serve_start conf "$jpipd" --config "$tmp/good.conf"
 if [ -n "$port" ]; then
     st=$(get conf "http://127.0.0.1:$port/a.jp2?$full")
     check "config file: content-length = yes applies (status $st)" \
@@ -337,10 +239,5 @@ else
 fi
 stop "$pid"
 
-if [ "$failures" != 0 ]; then
-    for f in "$tmp"/*.err; do
-        [ -s "$f" ] && { echo "--- $(basename "$f"):"; tail -n 20 "$f"; } >&2
-    done
-fi
-echo "jpipd_http: $checks checks passed, $failures failed"
-[ "$failures" = 0 ]
+[ "$failures" = 0 ] || show_logs 20 "$tmp"/*.err
+summary jpipd_http

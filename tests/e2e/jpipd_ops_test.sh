@@ -24,38 +24,11 @@ jpipd=${1:?usage: jpipd_ops_test.sh JPIPD OPS_CLIENT}
 client=${2:?usage: jpipd_ops_test.sh JPIPD OPS_CLIENT}
 only=${3:-all} # rates | limits | metrics | stop | all
 
-for tool in curl opj_compress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpipd_ops_test.XXXXXX") || exit 1
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-pass() {
-    checks=$((checks + 1))
-}
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools curl opj_compress
+e2e_init jpipd_ops_test
+curl_max_time=30 # get's bound: the rate-limited responses take longer
 
 # ---- fixture: 2048x2048 RGB noise, lossless (about 12.6 MB) ----
 root=$tmp/root
@@ -69,56 +42,8 @@ fi
 rm -f "$tmp/in.raw"
 full='fsiz=2048,2048'
 
-# start NAME ARGS...: run jpipd in the background; sets port and pid.
-start() {
-    local name=$1
-    shift
-    "$jpipd" --root "$root" --listen 127.0.0.1:0 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pid=$!
-    pids+=("$pid")
-    local i
-    for i in $(seq 100); do
-        grep -q '^jpipd: serving ' "$tmp/$name.out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$tmp/$name.out")
-    if [ -z "$port" ]; then
-        echo "FAIL: jpipd ($name) did not start: $(cat "$tmp/$name.err")" >&2
-        exit 1
-    fi
-}
-# stop PID [SECONDS]: SIGTERM, wait up to SECONDS (20); prints nothing, returns the status.
-stop() {
-    local p=$1 n=$((${2:-20} * 10)) i
-    kill -TERM "$p" 2>/dev/null
-    for i in $(seq "$n"); do
-        if ! kill -0 "$p" 2>/dev/null; then
-            wait "$p"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null
-    return 124
-}
-# get NAME URL [CURL ARGS...]: headers in $tmp/NAME.h, body in $tmp/NAME.b; prints the status.
-get() {
-    local name=$1 url=$2
-    shift 2
-    curl -s --max-time 30 -D "$tmp/$name.h" -o "$tmp/$name.b" -w '%{http_code}' "$@" "$url"
-}
-header() { # header NAME FIELD -> value
-    grep -i "^$2:" "$tmp/$1.h" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
-}
 cid_of() { # cid_of NAME -> the cid from JPIP-cnew
     header "$1" JPIP-cnew | sed -n 's/.*cid=\([^,]*\).*/\1/p'
-}
-size_of() {
-    wc -c <"$tmp/$1.b" | tr -d ' '
-}
-tail_hex() {
-    tail -c "$2" "$tmp/$1.b" | od -An -tx1 | tr -d ' \n'
 }
 metric() { # metric FILE NAME{LABELS} -> value (from the client's parsed output)
     awk -v k="$2" '$1 == k { print $2 }' "$1"
@@ -126,14 +51,14 @@ metric() { # metric FILE NAME{LABELS} -> value (from the client's parsed output)
 
 # ---- rates ----
 if [ "$only" = all ] || [ "$only" = rates ]; then
-    start rate1 --client-rate 800000
+    jpipd_start rate1 --client-rate 800000
     "$client" rate "$port" 1 0.5 3 "/big.jp2?$full&cnew=http" --each 800000 >"$tmp/rate1.txt"
     check "one session under --client-rate 800000 within 10%: $(tail -1 "$tmp/rate1.txt")" \
         [ $? -eq 0 ]
     cat "$tmp/rate1.txt"
     stop "$pid"
 
-    start rate8 --total-rate 1600000
+    jpipd_start rate8 --total-rate 1600000
     "$client" rate "$port" 8 0.5 3 "/big.jp2?$full&cnew=http" --total 1600000 \
         --min-each 160000 >"$tmp/rate8.txt"
     check "8 sessions under --total-rate 1600000: sum within 10%, each >= 80% of 200000: \
@@ -143,7 +68,7 @@ $(tail -1 "$tmp/rate8.txt")" [ $? -eq 0 ]
 
     # A light client (small stateless views, one after the other) beside 7 greedy sessions
     # that fill the total: its requests must not wait behind the greedy ones' bytes.
-    start rate_mix --total-rate 1600000 --access-log "$tmp/mix.log"
+    jpipd_start rate_mix --total-rate 1600000 --access-log "$tmp/mix.log"
     "$client" rate "$port" 7 0.5 4 "/big.jp2?$full&cnew=http" --total 1600000 \
         >"$tmp/mix7.txt" &
     greedy=$!
@@ -169,7 +94,7 @@ fi
 
 # ---- limits ----
 if [ "$only" = all ] || [ "$only" = limits ]; then
-    start limits --max-sessions 2 --idle-timeout 2 --send-timeout 2 --max-connections 3 \
+    jpipd_start limits --max-sessions 2 --idle-timeout 2 --send-timeout 2 --max-connections 3 \
         --access-log "$tmp/limits.log"
     base="http://127.0.0.1:$port"
     check "session 1 opens" [ "$(get s1 "$base/big.jp2?fsiz=64,64&cnew=http")" = 200 ]
@@ -231,7 +156,7 @@ fi
 
 # ---- metrics: byte counters agree with what clients received ----
 if [ "$only" = all ] || [ "$only" = metrics ]; then
-    start metrics
+    jpipd_start metrics
     base="http://127.0.0.1:$port"
     sum=0
     get m1 "$base/big.jp2?fsiz=256,256&cnew=http" >/dev/null
@@ -262,12 +187,12 @@ fi
 
 # ---- SIGTERM: finish in-flight responses within the bound ----
 if [ "$only" = all ] || [ "$only" = stop ]; then
-    start whole
+    jpipd_start whole
     get whole "http://127.0.0.1:$port/big.jp2?fsiz=1024,1024" >/dev/null
     whole_size=$(size_of whole)
     stop "$pid"
 
-    start drain --client-rate 2000000 --shutdown-timeout 20
+    jpipd_start drain --client-rate 2000000 --shutdown-timeout 20
     base="http://127.0.0.1:$port"
     get drained "$base/big.jp2?fsiz=1024,1024" >"$tmp/drained.code" &
     getter=$!
@@ -286,7 +211,7 @@ $whole_size bytes)" [ "$(cat "$tmp/drained.code")" = 200 ] && [ "$(size_of drain
     t1=$(date +%s%N)
     check "jpipd exits 0 after draining (rc $rc, $(((t1 - t0) / 1000000)) ms)" [ "$rc" -eq 0 ]
 
-    start cut --client-rate 200000 --shutdown-timeout 1
+    jpipd_start cut --client-rate 200000 --shutdown-timeout 1
     get cut "http://127.0.0.1:$port/big.jp2?fsiz=1024,1024" >/dev/null &
     getter=$!
     sleep 0.5
@@ -303,5 +228,4 @@ $whole_size bytes)" [ "$(cat "$tmp/drained.code")" = 200 ] && [ "$(size_of drain
     check "... with EOR 'session limit reached' ($(tail_hex cut 3))" [ "$(tail_hex cut 3)" = 000600 ]
 fi
 
-echo "$checks checks passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary jpipd_ops

@@ -29,36 +29,10 @@ set -u
 
 jpipd=${1:?usage: security_test.sh JPIPD}
 
-for tool in curl opj_compress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_security_test.XXXXXX") || exit 1
-pids=()
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-pass() { checks=$((checks + 1)); }
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what=$1
-    shift
-    if "$@"; then pass; else fail "$what"; fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools curl opj_compress
+e2e_init jpip_security_test
 
 # ---- fixtures: root/a.jp2, outside/secret.jp2 (a JPEG 2000 file: an escape would get 200) ----
 root=$tmp/root
@@ -80,48 +54,6 @@ ln -s "$root/a.jp2" "$root/abs_inside.jp2"          # an absolute link to a file
 ln -s "$tmp/outside/secret.jp2" "$root/abs_out.jp2" # an absolute link leading out
 full='fsiz=96,80'
 
-start() { # start NAME ARGS...: jpipd in the background; sets pid, port, base
-    local name=$1
-    shift
-    "$jpipd" --root "$root" --listen 127.0.0.1:0 --log-level error "$@" \
-        >"$tmp/$name.out" 2>"$tmp/$name.err" &
-    pid=$!
-    pids+=("$pid")
-    port=
-    local i
-    for i in $(seq 100); do
-        port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-            "$tmp/$name.out" 2>/dev/null)
-        [ -n "$port" ] && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: jpipd ($name) did not start: $(cat "$tmp/$name.err")" >&2
-        exit 1
-    fi
-    base="http://127.0.0.1:$port"
-}
-stop() { # stop PID: SIGTERM, up to 10 s, then SIGKILL; returns the exit status
-    local p=$1 i
-    kill -TERM "$p" 2>/dev/null
-    for i in $(seq 100); do
-        if ! kill -0 "$p" 2>/dev/null; then
-            wait "$p"
-            return $?
-        fi
-        sleep 0.1
-    done
-    kill -KILL "$p" 2>/dev/null
-    return 124
-}
-get() { # get NAME URL [CURL ARGS...]: prints the status (000 when no answer)
-    local name=$1 url=$2
-    shift 2
-    curl -s --max-time 20 --path-as-is -D "$tmp/$name.h" -o "$tmp/$name.b" -w '%{http_code}' \
-        "$@" "$url"
-}
-header() { grep -i "^$2:" "$tmp/$1.h" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 is_4xx() { case $1 in 4??) return 0 ;; *) return 1 ;; esac }
 ok_or_4xx() { [ "$1" = 200 ] || is_4xx "$1"; }
@@ -164,7 +96,7 @@ still_serving() { # still_serving WHAT: the image again, byte for byte
     fi
 }
 
-start main
+jpipd_start main --log-level error
 st=$(get ref "$base/a.jp2?$full")
 check "reference view: 200 (got $st)" [ "$st" = 200 ]
 check "reference view has a body" [ -s "$tmp/ref.b" ]
@@ -215,7 +147,7 @@ still_serving "the path escapes"
 
 # ---- header, query and body limits ----
 stop "$pid" >/dev/null
-start limits --max-query-bytes 2048
+jpipd_start limits --log-level error --max-query-bytes 2048
 st=$(get ref2 "$base/a.jp2?$full")
 check "limits server: 200 (got $st)" [ "$st" = 200 ]
 pad=$(head -c 3000 /dev/zero | tr '\0' 'x')
@@ -255,7 +187,7 @@ still_serving "the oversized requests"
 stop "$pid" >/dev/null
 
 # ---- cid guessing ----
-start cids
+jpipd_start cids --log-level error
 cids=()
 for i in $(seq 20); do
     get cnew$i "$base/a.jp2?fsiz=8,8&len=0&cnew=http" >/dev/null
@@ -288,7 +220,7 @@ check "the real cid still works (got $st)" [ "$st" = 200 ]
 stop "$pid" >/dev/null
 
 # ---- many sessions ----
-start sessions --max-sessions 40
+jpipd_start sessions --log-level error --max-sessions 40
 urls=()
 for _ in $(seq 120); do
     urls+=("$base/a.jp2?fsiz=8,8&len=0&cnew=http")
@@ -311,7 +243,7 @@ st=$(get stateless_full "$base/a.jp2?$full")
 check "stateless requests are still served at the session limit (got $st)" [ "$st" = 200 ]
 stop "$pid" >/dev/null
 # Closing a session makes room for a new one.
-start sessions2 --max-sessions 2
+jpipd_start sessions2 --log-level error --max-sessions 2
 get o1 "$base/a.jp2?fsiz=8,8&len=0&cnew=http" >/dev/null
 get o2 "$base/a.jp2?fsiz=8,8&len=0&cnew=http" >/dev/null
 cid1=$(header o1 JPIP-cnew | sed -n 's/.*cid=\([^,]*\).*/\1/p')
@@ -325,7 +257,7 @@ still_serving "the session limit"
 stop "$pid" >/dev/null
 
 # ---- huge and wide models ----
-start models --max-query-bytes 16777216
+jpipd_start models --log-level error --max-query-bytes 16777216
 model_req() { # model_req NAME QUERY: bounded, answered with 200 or 4xx
     local name=$1 q=$2 st
     st=$(get "$name" "$base/a.jp2" --data "$q")
@@ -357,10 +289,5 @@ stop "$pid"
 rc=$?
 check "jpipd exits 0 after all of it (got $rc)" [ "$rc" = 0 ]
 
-if [ "$failures" != 0 ]; then
-    for f in "$tmp"/*.err; do
-        [ -s "$f" ] && { echo "--- $(basename "$f"):"; tail -n 20 "$f"; } >&2
-    done
-fi
-echo "security: $checks checks passed, $failures failed"
-[ "$failures" = 0 ]
+[ "$failures" = 0 ] || show_logs 20 "$tmp"/*.err
+summary security
