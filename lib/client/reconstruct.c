@@ -246,13 +246,26 @@ static int tile_part_header(struct jpip__buf *out, uint32_t t, const uint8_t *hd
  * C's edges on multiples of the largest precinct footprint on the reference grid. Precinct
  * and code-block partitions are anchored at the grid origin, so every precinct inside C keeps
  * its code-blocks, packets and wavelet phase; C holds every precinct the region depends on
- * (jpip__window_precincts), so what lies beyond C never reaches the region's samples. */
+ * (jpip__window_precincts; only the corners of their ranges are looked at), so what lies beyond
+ * C never reaches the region's samples. */
 
 struct crop_plan {
     const struct jpip__tile_index *ti;
     const struct jpip__siz *siz;
     struct jpip__rect box; /* reference grid; x0 > x1 while empty */
 };
+
+static int crop_extend(void *user, uint16_t c, uint8_t r, uint32_t p);
+
+/* The footprints of the two corner precincts of each resolution's range. */
+static int crop_extend_bounds(void *user, uint16_t c, uint8_t r, uint32_t px0, uint32_t py0,
+                              uint32_t px1, uint32_t py1)
+{
+    const struct crop_plan *cp = user;
+    const uint64_t npw = cp->ti->comp[c].res[r].npw;
+    crop_extend(user, c, r, (uint32_t)(py0 * npw + px0));
+    return crop_extend(user, c, r, (uint32_t)((py1 - 1) * npw + px1 - 1));
+}
 
 static int crop_extend(void *user, uint16_t c, uint8_t r, uint32_t p)
 {
@@ -292,7 +305,8 @@ static int plan_crop(const struct jpip__tile_index *ti, const struct jpip__siz *
     }
     struct crop_plan cp = {ti, siz, {UINT32_MAX, UINT32_MAX, 0, 0}};
     for (uint16_t c = 0; c < ti->ncomp; c++)
-        if (jpip__window_precincts(ti, siz, c, o->discard, &o->region, crop_extend, &cp) < 0)
+        if (jpip__window_precinct_bounds(ti, siz, c, o->discard, &o->region, crop_extend_bounds,
+                                         &cp) < 0)
             return 0;
     if (cp.box.x0 >= cp.box.x1 || cp.box.y0 >= cp.box.y1)
         return 0;

@@ -208,9 +208,11 @@ int jpip__window_precincts(const struct jpip__tile_index *ti, const struct jpip_
     return jpip__window_precincts_at(ti, siz, c, discard, canvas, -1, fn, user);
 }
 
-int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
-                              uint16_t c, unsigned discard, const struct jpip__rect *canvas,
-                              int only_r, jpip__precinct_fn fn, void *user)
+/* The walk behind both entry points: per resolution, each needed precinct to fn, or (when
+ * bounds_fn is set) only the bounding rectangle of the needed ones to bounds_fn. */
+static int window_walk(const struct jpip__tile_index *ti, const struct jpip__siz *siz, uint16_t c,
+                       unsigned discard, const struct jpip__rect *canvas, int only_r,
+                       jpip__precinct_fn fn, jpip__precinct_bounds_fn bounds_fn, void *user)
 {
     const struct jpip__comp_layout *cl = &ti->comp[c];
     const struct jpip__tccp *tc = &ti->coding.tccp[c];
@@ -300,6 +302,13 @@ int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jp
             if (pr[i].y1 > bb.y1)
                 bb.y1 = pr[i].y1;
         }
+        if (bounds_fn) { /* the corners of the ranges are needed precincts themselves */
+            int rc = bounds_fn(user, c, (uint8_t)r, (uint32_t)bb.x0, (uint32_t)bb.y0,
+                               (uint32_t)bb.x1, (uint32_t)bb.y1);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         for (int64_t py = bb.y0; py < bb.y1; py++)
             for (int64_t px = bb.x0; px < bb.x1; px++) {
                 int hit = 0;
@@ -313,4 +322,18 @@ int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jp
             }
     }
     return 0;
+}
+
+int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                              uint16_t c, unsigned discard, const struct jpip__rect *canvas,
+                              int only_r, jpip__precinct_fn fn, void *user)
+{
+    return window_walk(ti, siz, c, discard, canvas, only_r, fn, NULL, user);
+}
+
+int jpip__window_precinct_bounds(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                                 uint16_t c, unsigned discard, const struct jpip__rect *canvas,
+                                 jpip__precinct_bounds_fn fn, void *user)
+{
+    return window_walk(ti, siz, c, discard, canvas, -1, NULL, fn, user);
 }

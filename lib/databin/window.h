@@ -59,4 +59,14 @@ int jpip__window_precincts_at(const struct jpip__tile_index *ti, const struct jp
                               uint16_t c, unsigned discard, const struct jpip__rect *canvas,
                               int only_r, jpip__precinct_fn fn, void *user);
 
+/* Called per resolution with the rectangle [px0, px1) x [py0, py1) of precinct columns and rows
+ * that bounds the needed precincts (those on its edges are needed). */
+typedef int (*jpip__precinct_bounds_fn)(void *user, uint16_t c, uint8_t r, uint32_t px0,
+                                        uint32_t py0, uint32_t px1, uint32_t py1);
+/* The bounds of jpip__window_precincts' precincts, per resolution, at a cost independent of
+ * how many there are. */
+int jpip__window_precinct_bounds(const struct jpip__tile_index *ti, const struct jpip__siz *siz,
+                                 uint16_t c, unsigned discard, const struct jpip__rect *canvas,
+                                 jpip__precinct_bounds_fn fn, void *user);
+
 #endif
