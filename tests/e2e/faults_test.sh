@@ -177,7 +177,7 @@ check "a fetch across the replacement has the old or the new image, not a mix (g
 curl -s --max-time 20 -D "$tmp/tid2.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&tid=$tid1"
 tid2=$(header tid2 JPIP-tid)
 check "the old tid gets the new JPIP-tid ('$tid1' -> '$tid2')" \
-    [ -n "$tid2" ] && [ "$tid2" != "$tid1" ]
+    all [ -n "$tid2" ] -- [ "$tid2" != "$tid1" ]
 exact swap_new "$tmp/ref/v2.ppm" "$base/swap.jp2" --cache "$tmp/cache"
 exact swap_new_stateless "$tmp/ref/v2.ppm" "$base/swap.jp2" --cache "$tmp/cache2" --stateless
 # Rewritten in place (same inode): the next fetch with the cache of v2 gets v1's pixels.
@@ -185,7 +185,7 @@ cat "$tmp/src/v1.jp2" >"$root/swap.jp2"
 curl -s --max-time 20 -D "$tmp/tid3.h" -o /dev/null "$base/swap.jp2?fsiz=64,64&tid=$tid2"
 tid3=$(header tid3 JPIP-tid)
 check "an in-place rewrite also changes the tid ('$tid2' -> '$tid3')" \
-    [ -n "$tid3" ] && [ "$tid3" != "$tid2" ]
+    all [ -n "$tid3" ] -- [ "$tid3" != "$tid2" ]
 exact swap_inplace "$tmp/ref/v1.ppm" "$base/swap.jp2" --cache "$tmp/cache"
 alive "the replacements"
 

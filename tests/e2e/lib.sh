@@ -20,6 +20,13 @@
 #   fail MESSAGE...         count a failed check and print "FAIL: MESSAGE" on stderr
 #   check DESCRIPTION COMMAND...
 #                           run COMMAND: pass when it succeeds, else fail DESCRIPTION
+#   all COND [-- COND]...   run each COND (a command and its words, up to the next "--") in
+#                           turn; status 0 when every one succeeds (it stops at the first that
+#                           fails). For a check on several conditions, which a bare
+#                           check WHAT [ A ] && [ B ] is not (the shell runs [ B ] outside check):
+#                               check WHAT all [ A ] -- [ B ]
+#                           A COND cannot hold the word "--" itself.
+#   any COND [-- COND]...   the same, status 0 as soon as one COND succeeds
 #   summary NAME            print "NAME: N checks passed, M failed" (", K skipped" when K > 0);
 #                           its status is 0 only when nothing failed: end a test with it
 #   show_logs LINES FILE... print the last LINES lines of each non-empty FILE on stderr, each
@@ -94,6 +101,27 @@ check() {
     local what=$1
     shift
     if "$@"; then pass; else fail "$what"; fi
+}
+all() { e2e_conds 0 "$@"; }
+any() { e2e_conds 1 "$@"; }
+# e2e_conds ANY COND [-- COND]...: run the CONDs in turn until one fails (ANY 0) or succeeds
+# (ANY 1), or none is left; the status of the last one run (0 or 1).
+e2e_conds() {
+    local e2e_any=$1 e2e_cond=() e2e_ok
+    shift
+    while :; do
+        if [ $# -gt 0 ] && [ "$1" != -- ]; then
+            e2e_cond+=("$1")
+            shift
+            continue
+        fi
+        if "${e2e_cond[@]}"; then e2e_ok=1; else e2e_ok=0; fi
+        if [ $# -eq 0 ] || [ "$e2e_ok" = "$e2e_any" ]; then
+            return $((1 - e2e_ok))
+        fi
+        shift
+        e2e_cond=()
+    done
 }
 summary() {
     local extra=

@@ -235,7 +235,7 @@ check "the next 80 get 503 ($(sort "$tmp/s120.codes" | uniq -c | tr -s ' ' | tr 
     [ "$(grep -c '^503$' "$tmp/s120.codes")" = 80 ]
 st=$(get s503 "$base/a.jp2?fsiz=8,8&cnew=http")
 check "a 503 for a session carries Retry-After (got $st, '$(header s503 Retry-After)')" \
-    [ "$st" = 503 ] && [ -n "$(header s503 Retry-After)" ]
+    all [ "$st" = 503 ] -- [ -n "$(header s503 Retry-After)" ]
 grown=$((rss120 - rss40))
 check "80 refused sessions grow VmRSS by less than 80 MiB ($rss40 -> $rss120 kB)" \
     [ "$grown" -lt $((80 * 1024)) ]
