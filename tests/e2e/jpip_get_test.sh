@@ -354,8 +354,8 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
     check "after SIGINT: the next run completes" [ $? = 0 ]
     stop "$ppid_"
     rest=$(summary_field "$tmp/int2.err" 'data-bin bytes')
-    check "after SIGINT: only the rest is fetched ($got + $rest)" [ "$got" -gt 0 ] &&
-        [ "$(summary_field "$tmp/int2.err" 'cache hits')" -gt 0 ] &&
+    check "after SIGINT: only the rest is fetched ($got + $rest)" all [ "$got" -gt 0 ] -- \
+        [ "$(summary_field "$tmp/int2.err" 'cache hits')" -gt 0 ] -- \
         [ "$(summary_field "$tmp/k_body.err" 'data-bin bytes')" -gt "$rest" ]
     check "after SIGINT: no duplicate byte" [ "$(summary_field "$tmp/int2.err" 'duplicate bytes')" = 0 ]
     check "after SIGINT: right pixels" same_image "$tmp/int2.ppm" "$tmp/big_ref.ppm"
@@ -379,7 +379,7 @@ fi
 # .raw is big-endian, .rawl little-endian (16-bit samples swap pairwise).
 deep=$(pick gray16_lossless_n7.j2k rgb16_rev_plt_tlm.j2k "$small")
 "$get" -q "$base/$deep?layers=1" -o "$tmp/be.raw" && "$get" -q "$base/$deep?layers=1" -o "$tmp/le.rawl"
-check ".raw vs .rawl: both written" [ -s "$tmp/be.raw" ] && [ -s "$tmp/le.rawl" ]
+check ".raw vs .rawl: both written" all [ -s "$tmp/be.raw" ] -- [ -s "$tmp/le.rawl" ]
 if facts "$corpus/$deep" && [ "$(grep -o '"depth": [0-9]*' <<<"$("$info" --json --no-index "$corpus/$deep")" | head -n 1 | grep -o '[0-9]*$')" -gt 8 ]; then
     dd if="$tmp/le.rawl" of="$tmp/swapped.raw" conv=swab 2>/dev/null
     check ".raw is .rawl byte-swapped" cmp -s "$tmp/be.raw" "$tmp/swapped.raw"
@@ -391,10 +391,11 @@ rc=$?
 check "max-bytes: exit 4 (got $rc)" [ $rc = 4 ]
 check "max-bytes: summary says incomplete" grep -q 'view incomplete' "$tmp/lim.err"
 
-# Progressive output: one PNG per response.
-"$get" -q --len 20000 --progressive "$tmp/prog" "$base/$small?$sv" -o "$tmp/prog.png"
+# Progressive output: one PNG per response (the view's data, about 25 KB, in 4000-byte
+# responses).
+"$get" -q --len 4000 --progressive "$tmp/prog" "$base/$small?$sv" -o "$tmp/prog.png"
 check "progressive: exit 0" [ $? = 0 ]
-check "progressive: several steps written" [ -f "$tmp/prog_001.png" ] && [ -f "$tmp/prog_003.png" ]
+check "progressive: several steps written" all [ -f "$tmp/prog_001.png" ] -- [ -f "$tmp/prog_003.png" ]
 check "progressive: PNG signature" [ "$(head -c 4 "$tmp/prog_001.png" | od -An -c | tr -d ' ')" = '211PNG' ]
 
 # .j2k output is a codestream.
