@@ -24,32 +24,10 @@ get=${2:?$usage}
 mkimage=${3:?$usage}
 preload=${4:?$usage}
 
-for tool in curl opj_compress opj_decompress; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "skip: $tool not found"
-        exit 77
-    fi
-done
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/jpip_disk_error_test.XXXXXX") || exit 1
-jpid=
-cleanup() {
-    [ -n "$jpid" ] && kill "$jpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-check() { # check DESCRIPTION CONDITION-COMMAND...
-    local what=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then
-        echo "FAIL: $what" >&2
-        failures=$((failures + 1))
-    fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools curl opj_compress opj_decompress
+e2e_init jpip_disk_error_test
 
 root=$tmp/root
 mkdir -p "$root" "$tmp/src"
@@ -66,36 +44,14 @@ size=$(stat -c %s "$root/bad.j2k")
 trigger=$tmp/sector-fails
 
 # The sector: the second half of bad.j2k (tile data; the main header reads fine).
-JPIP_EIO_FILE=$(realpath "$root/bad.j2k") JPIP_EIO_TRIGGER=$trigger JPIP_EIO_FROM=$((size / 2)) \
-    LD_PRELOAD=$preload ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
-    "$jpipd" --root "$root" --listen 127.0.0.1:0 --log-level warn \
-    >"$tmp/jpipd.out" 2>"$tmp/jpipd.err" &
-jpid=$!
-port=
-for _ in $(seq 100); do
-    port=$(sed -n 's|^jpipd: serving .* on http://127\.0\.0\.1:\([0-9]*\)/$|\1|p' \
-        "$tmp/jpipd.out" 2>/dev/null)
-    [ -n "$port" ] && break
-    kill -0 "$jpid" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: jpipd did not start: $(cat "$tmp/jpipd.err")" >&2; exit 1; }
-base=http://127.0.0.1:$port
+serve_start jpipd env JPIP_EIO_FILE="$(realpath "$root/bad.j2k")" JPIP_EIO_TRIGGER="$trigger" \
+    JPIP_EIO_FROM=$((size / 2)) LD_PRELOAD="$preload" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    "$jpipd" --root "$root" --listen 127.0.0.1:0 --log-level warn ||
+    { echo "FAIL: jpipd did not start: $(cat "$tmp/jpipd.err")" >&2; exit 1; }
+jpid=$pid
 
-pnm_header() { # the first four header tokens (magic, width, height, maxval), comments skipped
-    head -c 200 "$1" | tr '\n' ' ' | sed 's/#[^ ]* [^ ]*//; s/#[^ ]*//' |
-        awk '{ n = 0; for (i = 1; i <= NF && n < 4; i++) { printf "%s ", $i; n++ } }'
-}
-same() { # same A B: the same PPM header tokens and samples
-    local ha hb magic w h max
-    [ -f "$1" ] && [ -f "$2" ] || return 1
-    ha=$(pnm_header "$1")
-    hb=$(pnm_header "$2")
-    [ "$ha" = "$hb" ] || return 1
-    read -r magic w h max <<<"$ha"
-    cmp -s <(tail -c $((w * h * 3)) "$1") <(tail -c $((w * h * 3)) "$2")
-}
-get() { # get NAME ARGS...: jpip-get into $tmp/NAME.ppm, stderr in $tmp/NAME.err; its status
+fetch() { # fetch NAME ARGS...: jpip-get into $tmp/NAME.ppm, stderr in $tmp/NAME.err; its status
     local name=$1
     shift
     timeout 60 "$get" -q -t 10 "$@" -o "$tmp/$name.ppm" >"$tmp/$name.out" 2>"$tmp/$name.err"
@@ -106,56 +62,56 @@ one_line_naming_offset() { # the file holds one line that names the byte offset 
 
 # ---- open: the sector fails from the first request on ----
 touch "$trigger"
-code=$(curl -s -o "$tmp/open.body" -w '%{http_code}' "$base/bad.j2k?fsiz=2048,1536&type=jpp-stream")
+code=$(get open "$base/bad.j2k?fsiz=2048,1536&type=jpp-stream")
 check "a view of the file behind the bad sector: 500 (got $code)" [ "$code" = 500 ]
-check "... with one line naming the offset ($(head -c 200 "$tmp/open.body"))" \
-    one_line_naming_offset "$tmp/open.body"
-get open_get --retries 0 "$base/bad.j2k?fsiz=2048,1536"
+check "... with one line naming the offset ($(head -c 200 "$tmp/open.b"))" \
+    one_line_naming_offset "$tmp/open.b"
+fetch open_get --retries 0 "$base/bad.j2k?fsiz=2048,1536"
 rc=$?
 check "jpip-get of that view: exit 2 (HTTP error; got $rc)" [ $rc = 2 ]
 check "... with one line naming the offset ($(head -c 200 "$tmp/open_get.err"))" \
     one_line_naming_offset "$tmp/open_get.err"
 check "... and no picture written" [ ! -s "$tmp/open_get.ppm" ]
-get good1 "$base/good.jp2"
+fetch good1 "$base/good.jp2"
 rc=$?
 check "another file meanwhile: exit 0 (got $rc)" [ $rc = 0 ]
-check "... exact pixels" same "$tmp/good1.ppm" "$tmp/good_ref.ppm"
+check "... exact pixels" same_image "$tmp/good1.ppm" "$tmp/good_ref.ppm"
 
 # ---- recover: the sector reads again ----
 rm -f "$trigger"
-get recover "$base/bad.j2k"
+fetch recover "$base/bad.j2k"
 rc=$?
 check "the sector reads again: jpip-get of the whole image exits 0 (got $rc)" [ $rc = 0 ]
 check "... exact pixels (no index or data kept from the failure)" \
-    same "$tmp/recover.ppm" "$tmp/bad_ref.ppm"
+    same_image "$tmp/recover.ppm" "$tmp/bad_ref.ppm"
 
 # ---- body: the index is built, the sector fails under the responses ----
 # A session holds a thumbnail; then the sector fails and a fetch of the whole image with a disk
 # cache stops part-way.
 mkdir -p "$tmp/cache"
-get thumb -c "$tmp/cache" "$base/bad.j2k?fsiz=256,192"
+fetch thumb -c "$tmp/cache" "$base/bad.j2k?fsiz=256,192"
 rc=$?
 check "a thumbnail into a disk cache: exit 0 (got $rc)" [ $rc = 0 ]
 touch "$trigger"
-get body --retries 1 -c "$tmp/cache" "$base/bad.j2k"
+fetch body --retries 1 -c "$tmp/cache" "$base/bad.j2k"
 rc=$?
 check "the whole image while the sector fails: jpip-get gives up, exit 2 or 3 (got $rc)" \
-    [ $rc = 2 ] || [ $rc = 3 ]
+    any [ $rc = 2 ] -- [ $rc = 3 ]
 check "... ending with a one-line error ($(tail -n 1 "$tmp/body.err" | head -c 200))" \
     grep -q '^jpip-get: .*(after 1 retries)$' "$tmp/body.err"
 check "... and no picture written" [ ! -s "$tmp/body.ppm" ]
-code=$(curl -s -o /dev/null -w '%{http_code}' "$base/good.jp2?fsiz=64,48&type=jpp-stream")
+code=$(get good_thumb "$base/good.jp2?fsiz=64,48&type=jpp-stream")
 check "the server still serves another file (got $code)" [ "$code" = 200 ]
 rm -f "$trigger"
-get body2 -c "$tmp/cache" "$base/bad.j2k"
+fetch body2 -c "$tmp/cache" "$base/bad.j2k"
 rc=$?
 check "the sector reads again: jpip-get with the same cache exits 0 (got $rc)" [ $rc = 0 ]
-check "... exact pixels (the cache kept nothing wrong)" same "$tmp/body2.ppm" "$tmp/bad_ref.ppm"
+check "... exact pixels (the cache kept nothing wrong)" same_image "$tmp/body2.ppm" "$tmp/bad_ref.ppm"
 
 # The sector fails for a moment under a running client (one session, read at 2 MB/s): it
 # retries and completes with exact pixels.
 rm -rf "$tmp/cache"
-get live --retries 10 --limit-rate 2000000 "$base/bad.j2k" &
+fetch live --retries 10 --limit-rate 2000000 "$base/bad.j2k" &
 live=$!
 sleep 1
 touch "$trigger"
@@ -165,18 +121,15 @@ wait "$live"
 rc=$?
 check "a client across a moment of failure: exit 0 (got $rc; $(head -c 200 "$tmp/live.err"))" \
     [ $rc = 0 ]
-check "... exact pixels" same "$tmp/live.ppm" "$tmp/bad_ref.ppm"
+check "... exact pixels" same_image "$tmp/live.ppm" "$tmp/bad_ref.ppm"
 check "... the failure was met: the server logged it" grep -q 'I/O error' "$tmp/jpipd.err"
 
 kill -0 "$jpid" 2>/dev/null
 check "jpipd is still running" [ $? = 0 ]
-kill -TERM "$jpid"
-wait "$jpid"
+stop "$jpid"
 rc=$?
-jpid=
 check "jpipd exits 0 on SIGTERM (got $rc)" [ $rc = 0 ]
-check "no sanitizer report in jpipd's stderr" \
-    bash -c "! grep -q -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' '$tmp/jpipd.err'"
+reports=$(grep -c -e 'ERROR: AddressSanitizer' -e 'runtime error:' -e 'LeakSanitizer' "$tmp/jpipd.err")
+check "no sanitizer report in jpipd's stderr ($reports)" [ "$reports" = 0 ]
 
-echo "disk errors: $checks checks, $failures failed"
-[ $failures = 0 ]
+summary "disk errors"
