@@ -111,7 +111,8 @@ struct jpip_server_stats {
     uint32_t targets;  /* open now (with their packet indexes) */
     uint64_t sessions_created;
     uint64_t sessions_reaped;   /* closed by jpip_server_reap */
-    uint64_t target_hits;       /* requests that found their target open */
+    uint64_t target_hits;       /* requests that looked their target up (stateless requests, cnew;
+                                   not a session's later ones) and found it open */
     uint64_t target_misses;     /* requests that had to open (and index) it */
     uint64_t model_bytes_saved; /* bytes of wanted data-bins not sent: the client had them */
 };

@@ -120,8 +120,8 @@ struct MHD_Response *jpip__httpd_metrics_response(struct jpip_httpd *h, size_t *
     metric(&b, "jpipd_targets_open", "gauge", "Files open with their packet index.", " %u\n",
            ss.targets);
     metric(&b, "jpipd_index_cache_hits_total", "counter",
-           "Requests whose file was already open and indexed.", " %llu\n",
-           (unsigned long long)ss.target_hits);
+           "Requests that looked their file up (stateless, cnew) and found it open and indexed.",
+           " %llu\n", (unsigned long long)ss.target_hits);
     metric(&b, "jpipd_index_cache_misses_total", "counter",
            "Requests that had to open and index their file.", " %llu\n",
            (unsigned long long)ss.target_misses);

@@ -80,14 +80,15 @@ $(tail -1 "$tmp/rate8.txt")" [ $? -eq 0 ]
         [ "$code" = 200 ] || light_ok=0
     done
     t1=$(date +%s%N)
+    kill -0 "$greedy" 2>/dev/null && greedy_running=1 || greedy_running=0
     wait "$greedy"
     check "7 greedy sessions still fill the total: $(tail -1 "$tmp/mix7.txt")" [ $? -eq 0 ]
     light_ms=$(((t1 - t0) / 1000000))
-    # Five small views (a few KB each) at a fair share of 200 KB/s take well under 1 s; queued
-    # behind the greedy ones' 16 KiB grants they would still be served first (start-time
-    # fair queuing), so a generous bound only catches starvation.
-    check "a light client among 7 greedy sessions is served (5 views in ${light_ms} ms)" \
-        all [ "$light_ok" = 1 ] -- [ "$light_ms" -lt 3000 ]
+    # Five small views (a few KB each) at a fair share of 200 KB/s take well under 1 s, and
+    # start-time fair queuing serves them ahead of the greedy ones' 16 KiB grants: they are all
+    # done while the greedy sessions still stream (starved, they would wait for them to end).
+    check "a light client among 7 greedy sessions is served first (5 views in ${light_ms} ms)" \
+        all [ "$light_ok" = 1 ] -- [ "$greedy_running" = 1 ]
     echo "light client: 5 small views in ${light_ms} ms beside 7 greedy sessions"
     stop "$pid"
 fi
@@ -119,8 +120,9 @@ if [ "$only" = all ] || [ "$only" = limits ]; then
     t0=$(date +%s%N)
     code=$(get other "$base/big.jp2?fsiz=512,512")
     t1=$(date +%s%N)
+    kill -0 "$staller" 2>/dev/null && stalling=1 || stalling=0
     check "another client is served while one stalls ($code, $(((t1 - t0) / 1000000)) ms)" \
-        all [ "$code" = 200 ] -- [ $(((t1 - t0) / 1000000)) -lt 1500 ]
+        all [ "$code" = 200 ] -- [ "$stalling" = 1 ]
     wait "$staller"
     check "the stalled client was dropped: $(cat "$tmp/stall.txt")" [ $? -eq 0 ]
     check "the access log marks the stalled response incomplete" \
