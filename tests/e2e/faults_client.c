@@ -12,13 +12,11 @@
  *   faults_client PORT REQUEST N MAX_BYTES
  */
 #define _DEFAULT_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "test_net.h"
 
 #define MAX_CLIENTS 256
 
@@ -45,17 +43,9 @@ int main(int argc, char **argv)
         return 2;
     }
     for (unsigned i = 0; i < n; i++) {
-        struct sockaddr_in a;
-        memset(&a, 0, sizeof a);
-        a.sin_family = AF_INET;
-        a.sin_port = htons((uint16_t)port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
         /* A small receive buffer keeps most of the response in the server when we reset. */
-        const int small = 4096;
-        setsockopt(fds[i], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-        if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&a, sizeof a) != 0 ||
-            write(fds[i], req, (size_t)rl) != rl) {
+        fds[i] = net_connect_loopback(port, 4096);
+        if (fds[i] < 0 || net_send_all(fds[i], req, (size_t)rl) != 0) {
             fprintf(stderr, "faults_client: client %u cannot connect or send\n", i);
             return 1;
         }
@@ -77,8 +67,7 @@ int main(int argc, char **argv)
         if (want && got == 0)
             short_read = 1;
         total += got;
-        const struct linger lg = {1, 0};
-        setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        net_linger_reset(fds[i]);
         close(fds[i]);
     }
     printf("resets %u bytes %lu\n", n, total);

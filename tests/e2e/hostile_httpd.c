@@ -15,32 +15,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-static int send_all(int fd, const void *p, size_t n)
-{
-    const char *s = p;
-    while (n) {
-        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int send_str(int fd, const char *s)
-{
-    return send_all(fd, s, strlen(s));
-}
+#include "test_net.h"
 
 /* Read the request head (up to the blank line), at most 64 KiB; 0 on success. */
 static int read_request(int fd)
@@ -48,10 +27,7 @@ static int read_request(int fd)
     char buf[65536];
     size_t n = 0;
     while (n < sizeof buf) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0)
-            return -1;
-        ssize_t k = recv(fd, buf + n, sizeof buf - n, 0);
+        ssize_t k = net_recv_within(fd, buf + n, sizeof buf - n, 10000);
         if (k <= 0)
             return -1;
         n += (size_t)k;
@@ -74,40 +50,46 @@ static void answer(int fd, const char *mode)
     char line[64];
     snprintf(line, sizeof line, "%zx\r\n", sizeof msg);
     if (strcmp(mode, "badsize") == 0) {
-        send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n");
-        send_str(fd, line);
-        send_all(fd, msg, sizeof msg);
-        send_str(fd, "\r\nzz\r\nnot a chunk\r\n");
+        net_send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n");
+        net_send_str(fd, line);
+        net_send_all(fd, msg, sizeof msg);
+        net_send_str(fd, "\r\nzz\r\nnot a chunk\r\n");
     } else if (strcmp(mode, "shortchunk") == 0) {
-        send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n1000\r\n");
-        send_all(fd, msg, sizeof msg);
+        net_send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n1000\r\n");
+        net_send_all(fd, msg, sizeof msg);
     } else if (strcmp(mode, "hugechunk") == 0) {
-        send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n");
-        send_str(fd, line);
-        send_all(fd, msg, sizeof msg);
-        send_str(fd, "\r\nfffffffffffffffffffff\r\n");
-        send_all(fd, msg, sizeof msg);
+        net_send_str(fd, OK_JPP "Transfer-Encoding: chunked\r\n\r\n");
+        net_send_str(fd, line);
+        net_send_all(fd, msg, sizeof msg);
+        net_send_str(fd, "\r\nfffffffffffffffffffff\r\n");
+        net_send_all(fd, msg, sizeof msg);
     } else if (strcmp(mode, "shortclen") == 0) {
-        send_str(fd, OK_JPP "Content-Length: 5000\r\n\r\n");
-        send_all(fd, msg, sizeof msg);
+        net_send_str(fd, OK_JPP "Content-Length: 5000\r\n\r\n");
+        net_send_all(fd, msg, sizeof msg);
     } else if (strcmp(mode, "longheader") == 0) {
-        send_str(fd, OK_JPP "X-Padding: ");
+        net_send_str(fd, OK_JPP "X-Padding: ");
         static char pad[256 * 1024];
         memset(pad, 'a', sizeof pad);
-        send_all(fd, pad, sizeof pad);
-        send_str(fd, "\r\nContent-Length: 17\r\n\r\n");
-        send_all(fd, msg, sizeof msg);
+        net_send_all(fd, pad, sizeof pad);
+        net_send_str(fd, "\r\nContent-Length: 17\r\n\r\n");
+        net_send_all(fd, msg, sizeof msg);
     } else if (strcmp(mode, "badstatus") == 0) {
-        send_str(fd,
-                 "HTTP/1.1 2x0 OK\r\nContent-Type: image/jpp-stream\r\nContent-Length: 17\r\n\r\n");
-        send_all(fd, msg, sizeof msg);
+        net_send_str(
+            fd, "HTTP/1.1 2x0 OK\r\nContent-Type: image/jpp-stream\r\nContent-Length: 17\r\n\r\n");
+        net_send_all(fd, msg, sizeof msg);
     } else if (strcmp(mode, "wrongtype") == 0) {
-        send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n"
-                     "<html></html>");
+        net_send_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n"
+                         "<html></html>");
     } else if (strcmp(mode, "silence") == 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        poll(&p, 1, 20000); /* until the client gives up */
+        net_wait_readable(fd, 20000); /* until the client gives up */
     }
+}
+
+/* One connection: the request head, then the broken answer. */
+static void serve(int fd, void *mode)
+{
+    if (read_request(fd) == 0)
+        answer(fd, mode);
 }
 
 int main(int argc, char **argv)
@@ -116,28 +98,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MODE\n", argv[0]);
         return 2;
     }
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 8) != 0 ||
-        getsockname(l, (struct sockaddr *)&a, &al) != 0) {
-        perror("listen");
-        return 1;
-    }
-    printf("port %u\n", (unsigned)ntohs(a.sin_port));
-    fflush(stdout);
-    for (;;) {
-        struct pollfd p = {l, POLLIN, 0};
-        if (poll(&p, 1, 30000) <= 0)
-            return 0;
-        int c = accept(l, NULL, NULL);
-        if (c < 0)
-            continue;
-        if (read_request(c) == 0)
-            answer(c, argv[1]);
-        close(c);
-    }
+    return net_serve_loopback(30000, serve, argv[1]);
 }

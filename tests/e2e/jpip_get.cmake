@@ -9,6 +9,7 @@ if(TARGET jpip-get AND TARGET jpipd AND TARGET jpip-info)
   # A TCP relay that resets the first connection in the middle of a response body.
   add_executable(jpip_get_cut_proxy ${CMAKE_CURRENT_LIST_DIR}/jpip_get_cut_proxy.c)
   jpip_warnings(jpip_get_cut_proxy)
+  target_include_directories(jpip_get_cut_proxy PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   find_program(JPIP_GET_TEST_BASH bash)
   if(JPIP_GET_TEST_BASH)
     add_test(NAME e2e.jpip_get
@@ -24,6 +25,7 @@ endif()
 if(TARGET jpip-get)
   add_executable(hostile_httpd ${CMAKE_CURRENT_LIST_DIR}/hostile_httpd.c)
   jpip_warnings(hostile_httpd)
+  target_include_directories(hostile_httpd PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   find_program(JPIP_GET_HOSTILE_BASH bash)
   if(JPIP_GET_HOSTILE_BASH)
     add_test(NAME e2e.jpip_get_hostile

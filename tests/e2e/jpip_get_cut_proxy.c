@@ -11,60 +11,18 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-static int connect_upstream(unsigned port)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return -1;
-    }
-    return s;
-}
-
-static int send_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "test_net.h"
 
 /* Throttle: sleep until sent bytes since t0 fit the rate. */
 static void pace(double t0, long long sent, long long rate)
 {
     if (rate <= 0)
         return;
-    double due = t0 + (double)sent / (double)rate - now_s();
-    if (due > 0) {
-        struct timespec ts = {(time_t)due, (long)((due - (double)(time_t)due) * 1e9)};
-        nanosleep(&ts, NULL);
-    }
+    net_sleep_s(t0 + (double)sent / (double)rate - net_now_s());
 }
 
 /* Relay until either side closes; *budget counts down the server-to-client bytes left before
@@ -72,7 +30,7 @@ static void pace(double t0, long long sent, long long rate)
 static void relay(int c, int u, long long *budget, long long rate)
 {
     char buf[16384];
-    double t0 = now_s();
+    double t0 = net_now_s();
     long long sent = 0;
     struct pollfd p[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
     for (;;) {
@@ -80,7 +38,7 @@ static void relay(int c, int u, long long *budget, long long rate)
             return;
         if (p[0].revents) {
             ssize_t n = recv(c, buf, sizeof buf, 0);
-            if (n <= 0 || send_all(u, buf, (size_t)n) < 0)
+            if (n <= 0 || net_send_all(u, buf, (size_t)n) < 0)
                 return;
         }
         if (p[1].revents) {
@@ -90,7 +48,7 @@ static void relay(int c, int u, long long *budget, long long rate)
             if (*budget >= 0 && (long long)want > *budget)
                 want = (size_t)*budget;
             ssize_t n = want ? recv(u, buf, want, 0) : 0;
-            if (n > 0 && send_all(c, buf, (size_t)n) < 0)
+            if (n > 0 && net_send_all(c, buf, (size_t)n) < 0)
                 return;
             if (n > 0 && *budget >= 0)
                 *budget -= n;
@@ -100,14 +58,30 @@ static void relay(int c, int u, long long *budget, long long rate)
             }
             if (*budget == 0) {
                 /* Cut: a reset rather than an orderly close, as when a server dies. */
-                struct linger lg = {1, 0};
-                setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+                net_linger_reset(c);
                 *budget = -1;
                 return;
             }
             if (n <= 0)
                 return;
         }
+    }
+}
+
+struct relay_args {
+    unsigned up;      /* the upstream port */
+    long long budget; /* server-to-client bytes left before the cut; negative: no cut */
+    long long rate;   /* bytes per second at most; 0: no limit */
+};
+
+/* One connection: relayed to a new connection to the upstream port. */
+static void serve(int c, void *arg)
+{
+    struct relay_args *r = arg;
+    int u = net_connect_loopback(r->up, 0);
+    if (u >= 0) {
+        relay(c, u, &r->budget, r->rate);
+        close(u);
     }
 }
 
@@ -120,31 +94,6 @@ int main(int argc, char **argv)
     unsigned up = (unsigned)strtoul(argv[1], NULL, 10);
     long long budget = strtoll(argv[2], NULL, 10);
     long long rate = argc == 4 ? strtoll(argv[3], NULL, 10) : 0;
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t al = sizeof a;
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 8) != 0 ||
-        getsockname(l, (struct sockaddr *)&a, &al) != 0) {
-        perror("listen");
-        return 1;
-    }
-    printf("port %u\n", (unsigned)ntohs(a.sin_port));
-    fflush(stdout);
-    for (;;) {
-        struct pollfd p = {l, POLLIN, 0};
-        if (poll(&p, 1, 60000) <= 0)
-            return 0;
-        int c = accept(l, NULL, NULL);
-        if (c < 0)
-            continue;
-        int u = connect_upstream(up);
-        if (u >= 0) {
-            relay(c, u, &budget, rate);
-            close(u);
-        }
-        close(c);
-    }
+    struct relay_args r = {up, budget, rate};
+    return net_serve_loopback(60000, serve, &r);
 }

@@ -18,46 +18,17 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "test_net.h"
+
 #define MAX_CONNS 64
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int dial(int port, int rcvbuf)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (rcvbuf)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 static int send_get(int fd, const char *path)
 {
@@ -65,13 +36,7 @@ static int send_get(int fd, const char *path)
     int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     if (n < 0 || (size_t)n >= sizeof req)
         return -1;
-    for (int off = 0; off < n;) {
-        ssize_t w = write(fd, req + off, (size_t)(n - off));
-        if (w <= 0)
-            return -1;
-        off += (int)w;
-    }
-    return 0;
+    return net_send_all(fd, req, (size_t)n);
 }
 
 static int within(double v, double want, double tol)
@@ -104,18 +69,18 @@ static int cmd_rate(int argc, char **argv)
     unsigned long long in_window[MAX_CONNS] = {0};
     char tail[MAX_CONNS][4] = {{0}};
     for (int i = 0; i < n; i++) {
-        pfd[i].fd = dial(port, 0);
+        pfd[i].fd = net_connect_loopback((unsigned)port, 0);
         pfd[i].events = POLLIN;
         if (pfd[i].fd < 0 || send_get(pfd[i].fd, path) != 0) {
             fprintf(stderr, "rate: cannot connect or send\n");
             return 1;
         }
     }
-    const double t0 = now_s(), from = t0 + warm, to = from + window;
+    const double t0 = net_now_s(), from = t0 + warm, to = from + window;
     static char buf[1 << 16];
     int bad = 0;
     for (;;) {
-        const double t = now_s();
+        const double t = net_now_s();
         if (t >= to)
             break;
         int rc = poll(pfd, (nfds_t)n, 50);
@@ -125,7 +90,7 @@ static int cmd_rate(int argc, char **argv)
             if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
             ssize_t r = read(pfd[i].fd, buf, sizeof buf);
-            const double tr = now_s();
+            const double tr = net_now_s();
             if (r <= 0) {
                 if (!ended[i] && tr < to) {
                     fprintf(stderr, "rate: connection %d ended %.2f s in, inside the window\n", i,
@@ -194,24 +159,22 @@ static int cmd_stall(int argc, char **argv)
         return 2;
     const int port = atoi(argv[2]);
     const double pause = atof(argv[4]);
-    int fd = dial(port, 4096);
+    int fd = net_connect_loopback((unsigned)port, 4096);
     if (fd < 0 || send_get(fd, argv[3]) != 0) {
         fprintf(stderr, "stall: cannot connect or send\n");
         return 2;
     }
-    struct timespec ts = {(time_t)pause, (long)((pause - (double)(time_t)pause) * 1e9)};
-    nanosleep(&ts, NULL);
+    net_sleep_s(pause);
     /* Now read everything: a server that gave up has closed the connection mid-body. */
     static char buf[1 << 16];
     char last[5] = {0};
     unsigned long long got = 0;
-    const double end = now_s() + 20;
-    struct pollfd p = {fd, POLLIN, 0};
+    const double end = net_now_s() + 20;
     int reset = 0;
-    while (now_s() < end) {
-        if (poll(&p, 1, 1000) <= 0)
+    while (net_now_s() < end) {
+        ssize_t r = net_recv_within(fd, buf, sizeof buf, 1000);
+        if (r == -2)
             continue;
-        ssize_t r = read(fd, buf, sizeof buf);
         if (r < 0) {
             reset = 1;
             break;

@@ -10,16 +10,14 @@
  * Usage: pipeline_test JPIPD   (starts jpipd on 127.0.0.1, port 0; exits 77 without opj_compress)
  */
 #define _DEFAULT_SOURCE /* usleep, strncasecmp */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "server_harness.h"
+#include "test_net.h"
 
 #define NFRAMES 3
 
@@ -185,31 +183,14 @@ static int read_response(struct conn *c, struct tstore *st, char *hdrs, size_t h
     return rc == 0 ? status : -1;
 }
 
-static int send_all(int fd, const char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0) {
-        ssize_t k = send(fd, s, n, MSG_NOSIGNAL);
-        if (k <= 0)
-            return -1;
-        s += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int run(int port)
 {
     struct conn *c = calloc(1, sizeof *c);
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    c->fd = net_connect_loopback((unsigned)port, 0);
+    if (c->fd < 0)
+        return fail("connect");
     struct timeval tv = {30, 0}; /* bounded: a stalled answer ends the test */
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
-        return fail("connect");
     const char *host = "Host: 127.0.0.1\r\n\r\n";
     char req[16384], hdrs[8192], cid[64] = "";
     struct tstore st = {0};
@@ -218,7 +199,7 @@ static int run(int port)
     /* 1. The channel: its cid is needed by every later request. */
     snprintf(req, sizeof req,
              "GET /movie.jpx?cnew=http&type=jpp-stream&tid=0&len=512 HTTP/1.1\r\n%s", host);
-    if (send_all(c->fd, req) != 0 || read_response(c, &st, hdrs, sizeof hdrs, &eor) != 200)
+    if (net_send_str(c->fd, req) != 0 || read_response(c, &st, hdrs, sizeof hdrs, &eor) != 200)
         return fail("cnew request");
     const char *p = strstr(hdrs, "JPIP-cnew: cid=");
     if (!p)
@@ -237,7 +218,7 @@ static int run(int port)
                               cid, f, host);
     n += (size_t)snprintf(req + n, sizeof req - n, "GET /jpip?cclose=%s&cid=%s HTTP/1.1\r\n%s", cid,
                           cid, host);
-    if (send_all(c->fd, req) != 0)
+    if (net_send_str(c->fd, req) != 0)
         return fail("pipelined write");
     int bad = 0;
     for (int i = 0; i < NFRAMES + 2; i++) {

@@ -24,6 +24,7 @@ endif()
 if(TARGET jpipd AND TARGET jpip-get AND TARGET jpip_get_cut_proxy)
   add_executable(faults_client ${CMAKE_CURRENT_LIST_DIR}/faults_client.c)
   jpip_warnings(faults_client)
+  target_include_directories(faults_client PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
   add_test(NAME e2e.faults
     COMMAND ${JPIP_BASH} ${CMAKE_CURRENT_LIST_DIR}/faults_test.sh
             $<TARGET_FILE:jpipd> $<TARGET_FILE:jpip-get> $<TARGET_FILE:faults_client>
