@@ -2,9 +2,9 @@
 /*
  * Test helper for jpip_get_test.sh: a TCP relay on 127.0.0.1 that breaks the first
  * connection it relays after CUT bytes have gone from the server to the client (the client
- * sees a reset in the middle of a response body; CUT -1 = never), then relays every later
- * connection whole, optionally no faster than RATE bytes per second (a slow pipe, so a test
- * can kill the server in the middle of a view). It serves one connection at a time, prints
+ * sees the connection close in the middle of a response body; CUT -1 = never), then relays
+ * every later connection whole, optionally no faster than RATE bytes per second (a slow pipe,
+ * so a test can kill the server in the middle of a view). It serves one connection at a time, prints
  * "port N" once listening, and exits after 60 s without a connection or on SIGTERM.
  *
  *   jpip_get_cut_proxy UPSTREAM_PORT CUT_BYTES [RATE]
@@ -57,8 +57,11 @@ static void relay(int c, int u, long long *budget, long long rate)
                 pace(t0, sent, rate);
             }
             if (*budget == 0) {
-                /* Cut: a reset rather than an orderly close, as when a server dies. */
-                net_linger_reset(c);
+                /* Cut: the body ends early with an orderly close. (A reset would be closer to a
+                 * dying server, but a reset makes the kernel drop what the client has not read
+                 * yet, so under load the client might see no byte of the response at all and
+                 * the test could not count on one broken response. e2e.faults sends resets.) */
+                shutdown(c, SHUT_WR);
                 *budget = -1;
                 return;
             }

@@ -360,7 +360,7 @@ if [ -n "$cut_proxy" ] && [ -x "$cut_proxy" ]; then
     check "after SIGINT: no duplicate byte" [ "$(summary_field "$tmp/int2.err" 'duplicate bytes')" = 0 ]
     check "after SIGINT: right pixels" same_image "$tmp/int2.ppm" "$tmp/big_ref.ppm"
 
-    # A body cut in the middle (the relay resets the first connection after 100000 bytes):
+    # A body cut in the middle (the relay closes the first connection after 100000 bytes):
     # the client reconnects, opens a new channel, declares its cache and receives no byte
     # twice.
     start_proxy 100000 0
