@@ -4,8 +4,8 @@
  * connection it relays after CUT bytes have gone from the server to the client (the client
  * sees the connection close in the middle of a response body; CUT -1 = never), then relays
  * every later connection whole, optionally no faster than RATE bytes per second (a slow pipe,
- * so a test can kill the server in the middle of a view). It serves one connection at a time, prints
- * "port N" once listening, and exits after 60 s without a connection or on SIGTERM.
+ * so a test can kill the server in the middle of a view). It serves one connection at a time,
+ * prints "port N" once listening, and exits after 60 s without a connection or on SIGTERM.
  *
  *   jpip_get_cut_proxy UPSTREAM_PORT CUT_BYTES [RATE]
  */
