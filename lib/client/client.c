@@ -401,30 +401,6 @@ int jpip_client_next_request(struct jpip_client *c, const char **path, const cha
     return JPIP_OK;
 }
 
-static int strncasecmp_ascii(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int x = (unsigned char)a[i], y = (unsigned char)b[i];
-        if (x >= 'A' && x <= 'Z')
-            x += 32;
-        if (y >= 'A' && y <= 'Z')
-            y += 32;
-        if (x != y || x == 0)
-            return x - y;
-    }
-    return 0;
-}
-
-/* The first occurrence of needle (lower case) in hay, ignoring ASCII case. */
-static const char *strcasestr_ascii(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = hay; *p; p++)
-        if (strncasecmp_ascii(p, needle, n) == 0)
-            return p;
-    return NULL;
-}
-
 /* Feed every header line ("Name: value") to the JPIP response-header parser; a malformed
  * JPIP-* header is ignored (as if absent), other headers are not ours. */
 static void parse_headers(const char *h, struct jpip__resp_info *info)
@@ -497,19 +473,10 @@ int jpip_client_begin_response(struct jpip_client *c, int status, const char *he
                           "server answered %d", status);
     }
     /* A 200 body must be a JPP- or JPT-stream (an absent Content-Type is tolerated). */
-    const char *v = NULL;
-    if (strncasecmp_ascii(headers, "content-type:", 13) == 0)
-        v = headers + 13;
-    else {
-        v = strcasestr_ascii(headers, "\ncontent-type:");
-        if (v)
-            v += 14;
-    }
+    const char *v = jpip__header_value(headers, "content-type");
     if (status == 200 && v) {
-        while (*v == ' ' || *v == '\t')
-            v++;
-        c->jpt_stream = strncasecmp_ascii(v, "image/jpt-stream", 16) == 0;
-        if (strncasecmp_ascii(v, "image/jpp-stream", 16) != 0 && !c->jpt_stream) {
+        c->jpt_stream = jpip__starts_with_nocase(v, "image/jpt-stream");
+        if (!jpip__starts_with_nocase(v, "image/jpp-stream") && !c->jpt_stream) {
             jpip__resp_info_free(&info);
             size_t n = strcspn(v, "\r\n;");
             return jpip__errf(&c->err, JPIP_EPROTOCOL,

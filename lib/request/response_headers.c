@@ -59,6 +59,30 @@ static int is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
+int jpip__starts_with_nocase(const char *s, const char *lower_lit)
+{
+    for (; *lower_lit; s++, lower_lit++)
+        if (lower(*s) != *lower_lit)
+            return 0;
+    return 1;
+}
+
+const char *jpip__header_value(const char *headers, const char *lower_name)
+{
+    const size_t n = strlen(lower_name);
+    for (const char *h = headers; h && *h;) {
+        if (jpip__starts_with_nocase(h, lower_name) && h[n] == ':') {
+            h += n + 1;
+            while (is_ows(*h))
+                h++;
+            return h;
+        }
+        const char *e = strchr(h, '\n');
+        h = e ? e + 1 : NULL;
+    }
+    return NULL;
+}
+
 static struct jpip__req_str trim(const char *s, size_t n)
 {
     while (n && is_ows(*s))

@@ -89,4 +89,12 @@ int jpip__resp_headers_format(const struct jpip__resp_info *info, struct jpip__b
 /* Frees the lists parse allocated; info is left empty (allocator and limit kept). */
 void jpip__resp_info_free(struct jpip__resp_info *info);
 
+/* Whether s starts with lower (a lower-case ASCII literal), ignoring ASCII case. */
+int jpip__starts_with_nocase(const char *s, const char *lower);
+
+/* The value (leading blanks skipped) of the first header named lower_name (lower case, without
+ * the colon) in a NUL-terminated block of "Name: value" lines, ignoring ASCII case; NULL when
+ * absent. The value runs to the end of its line. */
+const char *jpip__header_value(const char *headers, const char *lower_name);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "request/response_headers.h"
 #include "transport/fetch_internal.h"
 
 #define HEADER_BYTES_MAX (64u << 10)
@@ -155,32 +156,12 @@ static int begin(struct jpip_fetch *f)
     return 0;
 }
 
-/* Whether s starts with lower (lower-case ASCII), ignoring ASCII case. */
-static int starts_ci(const char *s, const char *lower)
-{
-    for (; *lower; s++, lower++) {
-        const char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
-        if (c != *lower)
-            return 0;
-    }
-    return 1;
-}
-
 /* Whether the response headers ("Name: value\r\n" lines, NUL-terminated) declare a text/plain
  * body. */
 static int plain_text(const struct jpip__buf *headers)
 {
-    for (const char *h = (const char *)headers->data; h && *h;) {
-        if (starts_ci(h, "content-type:")) {
-            h += 13;
-            while (*h == ' ' || *h == '\t')
-                h++;
-            return starts_ci(h, "text/plain");
-        }
-        const char *e = strchr(h, '\n');
-        h = e ? e + 1 : NULL;
-    }
-    return 0;
+    const char *v = jpip__header_value((const char *)headers->data, "content-type");
+    return v && jpip__starts_with_nocase(v, "text/plain");
 }
 
 /* The server's reason for refusing: the first line of the body kept by on_body, printable ASCII

@@ -154,4 +154,20 @@ TEST(format_then_parse)
     jpip__buf_free(&b);
 }
 
+TEST(header_value_in_a_block)
+{
+    const char *h =
+        "Date: x\r\nCONTENT-type:  \tText/Plain; charset=utf-8\r\nX-Content-Type: no\r\n";
+    const char *v = jpip__header_value(h, "content-type");
+    ASSERT_TRUE(v != NULL);
+    ASSERT_TRUE(strncmp(v, "Text/Plain;", 11) == 0);
+    ASSERT_TRUE(jpip__starts_with_nocase(v, "text/plain"));
+    ASSERT_TRUE(!jpip__starts_with_nocase(v, "text/plainer"));
+    ASSERT_TRUE(jpip__header_value(h, "date") == h + 6);
+    /* a name that only ends another header's name, or lacks its colon, is not the header */
+    ASSERT_TRUE(jpip__header_value("X-Content-Type: a\r\n", "content-type") == NULL);
+    ASSERT_TRUE(jpip__header_value("Content-Types: a\r\n", "content-type") == NULL);
+    ASSERT_TRUE(jpip__header_value("", "content-type") == NULL);
+}
+
 RUN_TESTS()
