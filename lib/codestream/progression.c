@@ -87,20 +87,28 @@ static int positions(const struct jpip__tile_index *ti, const struct jpip__siz *
     return JPIP_OK;
 }
 
-/* Whether a row of precincts of (c, r) starts at canvas row y: prec_at's test on y alone. */
-static int row_starts(const struct walk *w, uint16_t c, unsigned r, uint32_t y)
+/* Whether canvas coordinate v (along x or y) starts a precinct of (c, r) (B.12.1.3): a multiple
+ * of the precinct step on the canvas, or the tile's edge when the tile-resolution does not start
+ * on that step. */
+static int starts_precinct(const struct walk *w, uint16_t c, unsigned r, int axis, uint32_t v)
 {
     const struct jpip__tile_index *ti = w->ti;
     const struct jpip__tccp *tc = &ti->coding.tccp[c];
     const struct jpip__res_layout *rl = &ti->comp[c].res[r];
-    if (rl->npw == 0 || rl->nph == 0)
-        return 0;
     unsigned lv = tc->nl - r;
-    uint64_t dy = w->siz->comp[c].dy;
-    unsigned rpy = tc->ppy[r] + lv;
-    uint64_t try0 = rl->rect.y0;
-    return (rpy < 40 && y % (dy << rpy) == 0) ||
-           (y == ti->rect.y0 && rpy < 64 && ((try0 << lv) % ((uint64_t)1 << rpy)) != 0);
+    uint64_t sub = axis ? w->siz->comp[c].dy : w->siz->comp[c].dx;
+    unsigned rp = (axis ? tc->ppy[r] : tc->ppx[r]) + lv;
+    uint64_t tr0 = axis ? rl->rect.y0 : rl->rect.x0;
+    uint32_t edge = axis ? ti->rect.y0 : ti->rect.x0;
+    return (rp < 40 && v % (sub << rp) == 0) ||
+           (v == edge && rp < 64 && ((tr0 << lv) % ((uint64_t)1 << rp)) != 0);
+}
+
+/* Whether a row of precincts of (c, r) starts at canvas row y: prec_at's test on y alone. */
+static int row_starts(const struct walk *w, uint16_t c, unsigned r, uint32_t y)
+{
+    const struct jpip__res_layout *rl = &w->ti->comp[c].res[r];
+    return rl->npw && rl->nph && starts_precinct(w, c, r, 1, y);
 }
 
 /* The precinct of (c, r) that starts at canvas position (x, y), if any (B.12.1.3). */
@@ -110,22 +118,15 @@ static int prec_at(const struct walk *w, uint16_t c, unsigned r, uint32_t x, uin
     const struct jpip__tile_index *ti = w->ti;
     const struct jpip__tccp *tc = &ti->coding.tccp[c];
     const struct jpip__res_layout *rl = &ti->comp[c].res[r];
-    if (rl->npw == 0 || rl->nph == 0)
+    if (rl->npw == 0 || rl->nph == 0 || !starts_precinct(w, c, r, 0, x) ||
+        !starts_precinct(w, c, r, 1, y))
         return 0;
     unsigned lv = tc->nl - r;
     uint64_t dx = w->siz->comp[c].dx, dy = w->siz->comp[c].dy;
-    unsigned rpx = tc->ppx[r] + lv, rpy = tc->ppy[r] + lv;
-    uint64_t trx0 = rl->rect.x0, try0 = rl->rect.y0;
-    int yok = (rpy < 40 && y % (dy << rpy) == 0) ||
-              (y == ti->rect.y0 && rpy < 64 && ((try0 << lv) % ((uint64_t)1 << rpy)) != 0);
-    int xok = (rpx < 40 && x % (dx << rpx) == 0) ||
-              (x == ti->rect.x0 && rpx < 64 && ((trx0 << lv) % ((uint64_t)1 << rpx)) != 0);
-    if (!xok || !yok)
-        return 0;
     uint64_t cx = (x + (dx << lv) - 1) / (dx << lv);
     uint64_t cy = (y + (dy << lv) - 1) / (dy << lv);
-    uint64_t px = (cx >> tc->ppx[r]) - (trx0 >> tc->ppx[r]);
-    uint64_t py = (cy >> tc->ppy[r]) - (try0 >> tc->ppy[r]);
+    uint64_t px = (cx >> tc->ppx[r]) - (rl->rect.x0 >> tc->ppx[r]);
+    uint64_t py = (cy >> tc->ppy[r]) - (rl->rect.y0 >> tc->ppy[r]);
     if (px >= rl->npw || py >= rl->nph)
         return 0;
     *p = (uint32_t)(py * rl->npw + px);
