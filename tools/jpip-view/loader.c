@@ -441,14 +441,8 @@ static void *render_part_main(void *arg)
 {
     const struct render_part *p = arg;
     vw_render(p->img, p->discard, p->view, p->r, p->colour, p->map, p->lv, p->rgba);
-    if (p->bgr) {
-        const size_t n = (size_t)(p->r.x1 - p->r.x0) * (size_t)(p->r.y1 - p->r.y0);
-        for (uint8_t *o = p->rgba, *end = p->rgba + 4 * n; o < end; o += 4) {
-            const uint8_t red = o[0];
-            o[0] = o[2];
-            o[2] = red;
-        }
-    }
+    if (p->bgr)
+        vw_swap_red_blue(p->rgba, (size_t)(p->r.x1 - p->r.x0) * (size_t)(p->r.y1 - p->r.y0));
     return NULL;
 }
 

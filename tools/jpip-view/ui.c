@@ -268,11 +268,7 @@ static int upload(struct ui *u, struct ui_tile *t, struct vw_patch *p)
 {
     const int w = p->r.x1 - p->r.x0, h = p->r.y1 - p->r.y0;
     if (p->bgr != u->tex_bgr) /* drawn before the window's format was known */
-        for (uint8_t *o = p->rgba, *end = p->rgba + (size_t)w * h * 4; o < end; o += 4) {
-            const uint8_t red = o[0];
-            o[0] = o[2];
-            o[2] = red;
-        }
+        vw_swap_red_blue(p->rgba, (size_t)w * h);
     SDL_Texture *tex =
         SDL_CreateTexture(u->ren, u->tex_format ? u->tex_format : SDL_PIXELFORMAT_RGBA32,
                           SDL_TEXTUREACCESS_STATIC, w, h);

@@ -254,6 +254,15 @@ void vw_render(const struct jpip_image *img, unsigned d, const struct vw_view *v
             }
 }
 
+void vw_swap_red_blue(uint8_t *px, size_t n)
+{
+    for (uint8_t *o = px, *end = px + 4 * n; o < end; o += 4) {
+        const uint8_t red = o[0];
+        o[0] = o[2];
+        o[2] = red;
+    }
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;

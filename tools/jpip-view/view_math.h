@@ -88,6 +88,8 @@ struct vw_levels vw_levels_full(unsigned depth, int is_signed);
  * component map[0] with lv[0] makes grey. Alpha is 255. */
 void vw_render(const struct jpip_image *img, unsigned d, const struct vw_view *v, struct vw_rect r,
                int colour, const unsigned map[3], const struct vw_levels lv[3], uint8_t *rgba);
+/* Swap the first and third byte of n 4-byte pixels: R,G,B,A <-> B,G,R,A. */
+void vw_swap_red_blue(uint8_t *px, size_t n);
 
 /* Window/level from a component's histogram: the 0.5 and 99.5 percentiles. */
 struct vw_levels vw_levels_auto(const struct jpip_image_comp *c);
