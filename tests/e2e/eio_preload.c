@@ -49,26 +49,27 @@ static int spoiled(int fd, off_t off, size_t n)
     return a < to && b > from;
 }
 
-ssize_t pread(int fd, void *buf, size_t n, off_t off)
+/* The C library's read (looked up once into *real), unless the bad sector spoils it. */
+static ssize_t read_through(pread_fn *real, const char *name, int fd, void *buf, size_t n,
+                            off_t off)
 {
-    static pread_fn real;
-    if (!real)
-        real = next_pread("pread");
+    if (!*real)
+        *real = next_pread(name);
     if (spoiled(fd, off, n)) {
         errno = EIO;
         return -1;
     }
-    return real(fd, buf, n, off);
+    return (*real)(fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+    static pread_fn real;
+    return read_through(&real, "pread", fd, buf, n, off);
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
     static pread_fn real;
-    if (!real)
-        real = next_pread("pread64");
-    if (spoiled(fd, off, n)) {
-        errno = EIO;
-        return -1;
-    }
-    return real(fd, buf, n, off);
+    return read_through(&real, "pread64", fd, buf, n, off);
 }
